@@ -1,0 +1,47 @@
+// chat/config.hpp: everything `chat::server` needs to run.
+//
+// Defaults follow AWS API Gateway's WebSocket quotas where one applies, so a
+// client written against either behaves the same.
+#pragma once
+
+#include <chat/hooks.hpp>
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace chat {
+
+struct config {
+  /// WebSocket (and HTTP) listen address, "host:port"; port 0 picks a free
+  /// port. Empty disables the WebSocket transport.
+  std::string listen = "127.0.0.1:8080";
+
+  /// Raw TCP listen address for varint-delimited protobuf; empty (the
+  /// default) disables it.
+  std::string tcp_listen;
+
+  /// I/O threads, one `io_context` each; 0 means one per core.
+  unsigned threads = 0;
+
+  /// Largest frame accepted, in bytes: API Gateway's 128 KiB message quota.
+  std::size_t max_message_bytes = 128 * 1024;
+
+  /// Time a client has to finish its handshake (HTTP upgrade, or the hello
+  /// on raw TCP).
+  std::chrono::milliseconds handshake_timeout{10'000};
+
+  /// A connection that sends nothing for this long is closed; WebSocket
+  /// peers are pinged before that. API Gateway's idle timeout is 10 min.
+  std::chrono::milliseconds idle_timeout{600'000};
+
+  /// How long `stop()` lets connections flush what is queued before it
+  /// closes them anyway.
+  std::chrono::milliseconds drain_timeout{5'000};
+
+  /// Names this node in connection and message ids; empty picks a random one.
+  std::string node_id;
+
+  chat::hooks hooks;
+};
+
+}  // namespace chat

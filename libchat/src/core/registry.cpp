@@ -1,0 +1,111 @@
+// Sharded registry: user -> connections, connection id -> connection.
+#include <algorithm>
+#include <atomic>
+#include <chat/registry.hpp>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace chat {
+namespace {
+
+// Lets the maps be searched by string_view without building a string.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+using connection_ptr = std::shared_ptr<connection>;
+
+template <class V>
+using string_map =
+    std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+std::size_t round_up_pow2(std::size_t n) {
+  std::size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+struct registry::shard {
+  mutable std::mutex mu;
+  string_map<std::vector<connection_ptr>> users;  // Guarded by mu.
+  string_map<connection_ptr> ids;                 // Guarded by mu.
+};
+
+registry::registry(std::size_t shards)
+    : users_(std::make_unique<shard[]>(round_up_pow2(shards))),
+      ids_(std::make_unique<shard[]>(round_up_pow2(shards))),
+      mask_(round_up_pow2(shards) - 1) {}
+
+registry::~registry() = default;
+
+bool registry::add(std::shared_ptr<connection> c) {
+  const std::size_t hi = string_hash{}(c->id()) & mask_;
+  const std::size_t hu = string_hash{}(c->user()) & mask_;
+  {
+    std::lock_guard lock(ids_[hi].mu);
+    if (!ids_[hi].ids.try_emplace(c->id(), c).second) return false;
+  }
+  std::lock_guard lock(users_[hu].mu);
+  users_[hu].users[c->user()].push_back(std::move(c));
+  return true;
+}
+
+bool registry::remove(const connection& c) {
+  const std::size_t hi = string_hash{}(c.id()) & mask_;
+  const std::size_t hu = string_hash{}(c.user()) & mask_;
+  {
+    std::lock_guard lock(ids_[hi].mu);
+    const auto it = ids_[hi].ids.find(c.id());
+    if (it == ids_[hi].ids.end() || it->second.get() != &c) return false;
+    ids_[hi].ids.erase(it);
+  }
+  std::lock_guard lock(users_[hu].mu);
+  const auto it = users_[hu].users.find(c.user());
+  if (it == users_[hu].users.end()) return true;
+  auto& list = it->second;
+  std::erase_if(list, [&](const connection_ptr& p) { return p.get() == &c; });
+  if (list.empty()) users_[hu].users.erase(it);
+  return true;
+}
+
+std::shared_ptr<connection> registry::find(std::string_view id) const {
+  const shard& s = ids_[string_hash{}(id)&mask_];
+  std::lock_guard lock(s.mu);
+  const auto it = s.ids.find(id);
+  return it == s.ids.end() ? nullptr : it->second;
+}
+
+std::size_t registry::snapshot(std::string_view user,
+                               std::vector<connection_ptr>& out) const {
+  out.clear();
+  const shard& s = users_[string_hash{}(user)&mask_];
+  std::lock_guard lock(s.mu);
+  const auto it = s.users.find(user);
+  if (it != s.users.end()) out.assign(it->second.begin(), it->second.end());
+  return out.size();
+}
+
+std::size_t registry::count(std::string_view user) const {
+  const shard& s = users_[string_hash{}(user)&mask_];
+  std::lock_guard lock(s.mu);
+  const auto it = s.users.find(user);
+  return it == s.users.end() ? 0 : it->second.size();
+}
+
+std::size_t registry::size() const noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    std::lock_guard lock(ids_[i].mu);
+    n += ids_[i].ids.size();
+  }
+  return n;
+}
+
+}  // namespace chat

@@ -1,0 +1,169 @@
+// The router: one send in, deliveries to the addressed user's connections
+// and exactly one answer out.
+#include <charconv>
+#include <chat/router.hpp>
+#include <chrono>
+#include <vector>
+
+namespace chat {
+namespace {
+
+using connection_list = std::vector<std::shared_ptr<connection>>;
+
+// Reused by every route on a thread so that steady-state routing does not
+// allocate for the target list. Taken by move, so a reentrant route (a hook
+// that sends) gets a fresh list instead of the one being iterated.
+thread_local connection_list tls_targets;
+
+struct target_lease {
+  connection_list list = std::move(tls_targets);
+  target_lease() { list.clear(); }
+  ~target_lease() {
+    list.clear();
+    tls_targets = std::move(list);
+  }
+  target_lease(const target_lease&) = delete;
+  target_lease& operator=(const target_lease&) = delete;
+};
+
+void append_hex(std::string& out, std::uint64_t v) {
+  char buf[16];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
+  out.append(buf, r.ptr);
+}
+
+void stamp_now(google::protobuf::Timestamp& ts, std::int64_t ms) {
+  ts.set_seconds(ms / 1000);
+  ts.set_nanos(static_cast<std::int32_t>(ms % 1000) * 1'000'000);
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+bool valid_user_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                    c == '-' || c == '@';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+v1::ServerFrame make_error(errc code, std::string message, std::string id) {
+  v1::ServerFrame f;
+  v1::Error* e = f.mutable_error();
+  e->set_id(std::move(id));
+  e->set_code(static_cast<v1::Error::Code>(code));
+  e->set_message(std::move(message));
+  return f;
+}
+
+router::router(registry& reg, std::string node)
+    : reg_(reg), node_(std::move(node)) {}
+
+std::string router::next_message_id() {
+  // Time first, so ids from a restarted node do not repeat old ones.
+  std::string id;
+  id.reserve(node_.size() + 24);
+  id.append(node_).push_back('-');
+  append_hex(id, static_cast<std::uint64_t>(now_ms()));
+  id.push_back('-');
+  append_hex(id, seq_.fetch_add(1, std::memory_order_relaxed));
+  return id;
+}
+
+v1::ServerFrame router::route(const sender& from, v1::Send& send) {
+  if (closed_.load(std::memory_order_relaxed)) {
+    return make_error(errc::unavailable, "server is shutting down", send.id());
+  }
+  if (send.body_case() == v1::Send::BODY_NOT_SET) {
+    return make_error(errc::invalid_frame, "send needs \"text\" or \"data\"",
+                      send.id());
+  }
+  target_lease lease;
+  connection_list& targets = lease.list;
+  switch (send.target_case()) {
+    case v1::Send::kTo:
+      if (!valid_user_name(send.to())) {
+        return make_error(errc::invalid_recipient,
+                          "\"to\" is not a valid user name", send.id());
+      }
+      if (send.to() == from.user) {
+        return make_error(errc::invalid_recipient, "cannot send to yourself",
+                          send.id());
+      }
+      reg_.snapshot(send.to(), targets);
+      break;
+    case v1::Send::kToConnection:
+      if (send.to_connection() == from.connection_id) {
+        return make_error(errc::invalid_recipient,
+                          "cannot send to your own connection", send.id());
+      }
+      if (auto c = reg_.find(send.to_connection()))
+        targets.push_back(std::move(c));
+      break;
+    default:
+      return make_error(errc::invalid_frame,
+                        "send needs \"to\" or \"toConnection\"", send.id());
+  }
+  if (targets.empty()) {
+    return make_error(errc::recipient_offline,
+                      send.target_case() == v1::Send::kTo
+                          ? "\"" + send.to() + "\" has no live connection"
+                          : "no connection \"" + send.to_connection() + "\"",
+                      send.id());
+  }
+
+  v1::ServerFrame frame;
+  v1::Message& m = *frame.mutable_message();
+  std::string message_id = next_message_id();
+  m.set_message_id(message_id);
+  m.set_from(std::string(from.user));
+  m.set_to(targets.front()->user());
+  if (send.body_case() == v1::Send::kText) {
+    m.set_text(std::move(*send.mutable_text()));
+  } else {
+    m.set_data(std::move(*send.mutable_data()));
+  }
+  stamp_now(*m.mutable_sent_at(), now_ms());
+  if (!from.connection_id.empty()) {
+    m.set_from_connection(std::string(from.connection_id));
+  }
+  const auto env = std::make_shared<const envelope>(std::move(frame));
+  for (const auto& c : targets) c->deliver(env);
+  delivered_.fetch_add(1, std::memory_order_relaxed);
+
+  v1::ServerFrame answer;
+  v1::Sent* sent = answer.mutable_sent();
+  sent->set_id(send.id());
+  sent->set_message_id(std::move(message_id));
+  sent->set_status(v1::Sent::DELIVERED);
+  return answer;
+}
+
+v1::ServerFrame router::handle(const connection& from, v1::ClientFrame& frame) {
+  switch (frame.frame_case()) {
+    case v1::ClientFrame::kSend:
+      return route({from.user(), from.id()}, *frame.mutable_send());
+    case v1::ClientFrame::kPing: {
+      v1::ServerFrame pong;
+      pong.mutable_pong()->set_id(frame.ping().id());
+      return pong;
+    }
+    case v1::ClientFrame::kPong:
+      return {};
+    case v1::ClientFrame::kHello:
+      return make_error(errc::invalid_frame, "already authenticated");
+    default:
+      return make_error(errc::unknown_frame, "frame names no known frame type");
+  }
+}
+
+}  // namespace chat

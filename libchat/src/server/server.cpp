@@ -1,0 +1,122 @@
+// chat::server: a config in; threads, router and transports out.
+#include <charconv>
+#include <chat/server.hpp>
+#include <random>
+
+#include "server/shards.hpp"
+#include "transport/inproc.hpp"
+#include "transport/transport.hpp"
+
+namespace chat {
+
+namespace {
+
+std::string random_node_id() {
+  std::random_device rd;
+  char buf[9];
+  const auto r = std::to_chars(buf, buf + 8, rd() & 0xffffffffu, 16);
+  return std::string(8 - static_cast<std::size_t>(r.ptr - buf), '0') +
+         std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+// Members are declared in dependency order: the shards are destroyed first,
+// taking every session (and its references into the rest) with them.
+struct server::impl {
+  explicit impl(config c)
+      : cfg(std::move(c)),
+        node(cfg.node_id.empty() ? random_node_id() : cfg.node_id),
+        route(reg, node),
+        io(cfg.threads),
+        ctx{cfg, route, reg, io, sessions, detail::logger(cfg.hooks), node} {}
+
+  config cfg;
+  std::string node;
+  registry reg;
+  router route;
+  detail::tracker sessions;
+  detail::shards io;
+  detail::context ctx;
+  std::unique_ptr<detail::transport> ws;
+  std::unique_ptr<detail::transport> tcp;
+  bool running = false;
+};
+
+server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+
+server::~server() { stop(); }
+
+std::error_code server::start() {
+  auto& m = *impl_;
+  if (m.running) return {};
+  if (!m.cfg.listen.empty()) {
+    m.ws = detail::make_websocket_transport(m.ctx);
+    if (auto ec = m.ws->start()) {
+      m.ws.reset();
+      return ec;
+    }
+  }
+  if (!m.cfg.tcp_listen.empty()) {
+    m.tcp = detail::make_tcp_transport(m.ctx);
+    if (auto ec = m.tcp->start()) {
+      m.tcp.reset();
+      if (m.ws) m.ws->stop();
+      m.ws.reset();
+      return ec;
+    }
+  }
+  m.io.start();
+  m.running = true;
+  m.ctx.log(log_level::info, "node " + m.node + " running on " +
+                                 std::to_string(m.io.size()) + " threads");
+  return {};
+}
+
+void server::stop() {
+  auto& m = *impl_;
+  if (!m.running) return;
+  m.running = false;
+  m.route.close();
+  if (m.ws) m.ws->stop();
+  if (m.tcp) m.tcp->stop();
+  m.sessions.shutdown_all(false);
+  if (!m.sessions.wait_empty(m.cfg.drain_timeout)) {
+    m.ctx.log(log_level::warn,
+              std::to_string(m.sessions.size()) +
+                  " connections did not close in time; cutting them off");
+    m.sessions.shutdown_all(true);
+    (void)m.sessions.wait_empty(std::chrono::seconds(1));
+  }
+  m.io.stop();
+  m.ctx.log(log_level::info, "stopped");
+}
+
+std::uint16_t server::port() const noexcept {
+  return impl_->ws ? impl_->ws->port() : 0;
+}
+
+std::uint16_t server::tcp_port() const noexcept {
+  return impl_->tcp ? impl_->tcp->port() : 0;
+}
+
+std::shared_ptr<endpoint> server::attach(
+    std::string user, std::function<void(const v1::ServerFrame&)> on_frame) {
+  auto& m = *impl_;
+  if (!m.running || !valid_user_name(user)) return nullptr;
+  auto c = std::make_shared<detail::inproc_connection>(m.ctx, m.io.next(),
+                                                       std::move(on_frame));
+  m.sessions.add(c);
+  m.ctx.attach(c, std::move(user));
+  return c;
+}
+
+std::size_t server::connections(std::string_view user) const {
+  return impl_->reg.count(user);
+}
+
+std::size_t server::connection_count() const { return impl_->reg.size(); }
+
+const config& server::settings() const noexcept { return impl_->cfg; }
+
+}  // namespace chat

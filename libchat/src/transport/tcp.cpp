@@ -1,0 +1,303 @@
+// The raw TCP transport: varint-delimited protobuf frames both ways. The
+// first client frame is a hello naming the user; the server closes with a
+// `close` frame carrying a WebSocket close code.
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <chat/framing.hpp>
+#include <deque>
+
+#include "transport/listener.hpp"
+#include "transport/outgoing.hpp"
+#include "transport/transport.hpp"
+
+namespace chat::detail {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using clock = std::chrono::steady_clock;
+
+// After the last frame is flushed, how long the peer has to close its side
+// before the socket is closed anyway.
+constexpr std::chrono::seconds linger_timeout{2};
+
+struct framed : outgoing {
+  std::array<char, 10> prefix{};
+  std::uint8_t prefix_len = 0;
+};
+
+class tcp_session final : public connection,
+                          public session_base,
+                          public std::enable_shared_from_this<tcp_session> {
+ public:
+  tcp_session(context& ctx, tcp::socket&& s)
+      : ctx_(ctx),
+        sock_(std::move(s)),
+        timer_(sock_.get_executor()),
+        reader_(ctx.cfg.max_message_bytes) {}
+  ~tcp_session() override { ctx_.sessions.remove(this); }
+
+  void run() {
+    net::dispatch(sock_.get_executor(), [self = shared_from_this()] {
+      self->last_read_ = clock::now();
+      self->arm_timer(self->ctx_.cfg.handshake_timeout);
+      self->do_read();
+    });
+  }
+
+  void deliver(envelope_ptr env) override {
+    net::post(sock_.get_executor(),
+              [self = shared_from_this(), env = std::move(env)]() mutable {
+                self->enqueue({{std::move(env), {}}});
+              });
+  }
+
+  void notify(v1::ServerFrame frame) override {
+    net::post(sock_.get_executor(),
+              [self = shared_from_this(), f = std::move(frame)] {
+                self->send_frame(f);
+              });
+  }
+
+  void close(close_code code, std::string_view reason) override {
+    net::post(sock_.get_executor(),
+              [self = shared_from_this(), code, r = std::string(reason)] {
+                self->begin_close(code, r);
+              });
+  }
+
+  void shutdown() override { close(close_code::going_away, "going away"); }
+
+  void terminate() override {
+    net::post(sock_.get_executor(),
+              [self = shared_from_this()] { self->abort(); });
+  }
+
+ private:
+  void do_read() {
+    sock_.async_read_some(net::buffer(rbuf_),
+                          [self = shared_from_this()](auto ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
+  }
+
+  void on_read(boost::system::error_code ec, std::size_t n) {
+    if (ec) return finish();
+    last_read_ = clock::now();
+    if (closing_) return do_read();  // draining until the peer closes
+    reader_.feed({rbuf_.data(), n});
+    std::string_view bytes;
+    for (;;) {
+      switch (reader_.next(bytes)) {
+        case delimited_reader::status::frame:
+          on_frame(bytes);
+          if (closing_) return do_read();
+          continue;
+        case delimited_reader::status::need_more:
+          return do_read();
+        case delimited_reader::status::too_large:
+          send_frame(
+              make_error(errc::message_too_large,
+                         "frame of " + std::to_string(reader_.claimed()) +
+                             " bytes exceeds the limit of " +
+                             std::to_string(ctx_.cfg.max_message_bytes)));
+          begin_close(close_code::too_big, "message too big");
+          return do_read();
+        case delimited_reader::status::bad_prefix:
+          send_frame(
+              make_error(errc::malformed_frame, "bad varint length prefix"));
+          begin_close(close_code::protocol_error, "bad length prefix");
+          return do_read();
+      }
+    }
+  }
+
+  void on_frame(std::string_view bytes) {
+    v1::ClientFrame frame;
+    if (const auto err = decode(bytes, wire_format::protobuf, frame)) {
+      send_frame(make_error(err->code, err->message));
+      if (!authed_) begin_close(close_code::policy_violation, "hello expected");
+      return;
+    }
+    if (authed_) {
+      const v1::ServerFrame answer = ctx_.route.handle(*this, frame);
+      if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET)
+        send_frame(answer);
+      return;
+    }
+    if (frame.frame_case() != v1::ClientFrame::kHello) {
+      send_frame(
+          make_error(errc::unauthenticated, "the first frame must be a hello"));
+      return begin_close(close_code::policy_violation, "hello expected");
+    }
+    if (!valid_user_name(frame.hello().user())) {
+      send_frame(make_error(
+          errc::unauthenticated,
+          "invalid user name: 1 to 64 letters, digits, '.', '_', '-' or '@'"));
+      return begin_close(close_code::policy_violation, "invalid user");
+    }
+    authed_ = true;
+    ctx_.attach(shared_from_this(), frame.hello().user());
+    arm_timer(ctx_.cfg.idle_timeout);
+    v1::ServerFrame welcome;
+    welcome.mutable_welcome()->set_connection_id(id());
+    welcome.mutable_welcome()->set_user(user());
+    send_frame(welcome);
+  }
+
+  // One timer serves the handshake deadline, the idle timeout and the final
+  // linger; it re-arms itself instead of being reset on every read.
+  void arm_timer(clock::duration d) {
+    deadline_ = d;
+    timer_.expires_after(d);
+    timer_.async_wait(
+        [self = shared_from_this()](auto ec) { self->on_timer(ec); });
+  }
+
+  void on_timer(boost::system::error_code ec) {
+    if (ec || done_) return;
+    if (closing_) return abort();  // the peer did not close in time
+    if (!authed_) {
+      send_frame(make_error(errc::unauthenticated,
+                            "no hello before the handshake deadline"));
+      return begin_close(close_code::policy_violation, "handshake timeout");
+    }
+    const auto idle = clock::now() - last_read_;
+    if (idle >= deadline_)
+      return begin_close(close_code::going_away, "idle timeout");
+    timer_.expires_after(deadline_ - idle);
+    timer_.async_wait(
+        [self = shared_from_this()](auto e) { self->on_timer(e); });
+  }
+
+  void send_frame(const v1::ServerFrame& f) {
+    enqueue({{nullptr, encode(f, wire_format::protobuf)}});
+  }
+
+  void enqueue(framed item) {
+    if (done_ || shut_) return;
+    std::uint64_t n = item.bytes(wire_format::protobuf).size();
+    do {
+      const auto byte = static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+      item.prefix[item.prefix_len++] = byte;
+      n >>= 7;
+    } while (n != 0);
+    queue_.push_back(std::move(item));
+    if (!writing_) do_write();
+  }
+
+  // Writes everything queued in one gather write.
+  void do_write() {
+    writing_ = true;
+    buffers_.clear();
+    for (const auto& f : queue_) {
+      buffers_.emplace_back(f.prefix.data(), f.prefix_len);
+      const auto b = f.bytes(wire_format::protobuf);
+      buffers_.emplace_back(b.data(), b.size());
+    }
+    in_flight_ = queue_.size();
+    net::async_write(sock_, buffers_,
+                     [self = shared_from_this()](auto ec, std::size_t) {
+                       self->on_write(ec);
+                     });
+  }
+
+  void on_write(boost::system::error_code ec) {
+    writing_ = false;
+    if (ec) return abort();
+    queue_.erase(queue_.begin(),
+                 queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_));
+    if (!queue_.empty()) return do_write();
+    if (closing_) shut_down_send();
+  }
+
+  void begin_close(close_code code, std::string_view reason) {
+    if (closing_ || done_) return;
+    v1::ServerFrame f;
+    f.mutable_close()->set_code(static_cast<std::uint32_t>(code));
+    f.mutable_close()->set_reason(std::string(reason));
+    send_frame(f);
+    closing_ = true;
+    ctx_.detach(*this);
+    if (!writing_) shut_down_send();
+  }
+
+  // Everything is flushed: half-close, and give the peer a moment to close
+  // its side so it reads our last frames instead of a reset.
+  void shut_down_send() {
+    if (shut_) return;
+    shut_ = true;
+    boost::system::error_code ignored;
+    sock_.shutdown(tcp::socket::shutdown_send, ignored);
+    timer_.cancel();
+    arm_timer(linger_timeout);
+  }
+
+  void abort() {
+    boost::system::error_code ignored;
+    sock_.close(ignored);
+  }
+
+  void finish() {
+    if (done_) return;
+    done_ = true;
+    queue_.clear();
+    timer_.cancel();
+    abort();
+    ctx_.detach(*this);
+  }
+
+  context& ctx_;
+  tcp::socket sock_;
+  net::steady_timer timer_;
+  delimited_reader reader_;
+  std::array<char, 16 * 1024> rbuf_;
+  std::deque<framed> queue_;
+  std::vector<net::const_buffer> buffers_;
+  std::size_t in_flight_ = 0;
+  clock::time_point last_read_{};
+  clock::duration deadline_{};
+  bool authed_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool shut_ = false;
+  bool done_ = false;
+};
+
+class tcp_transport final : public transport {
+ public:
+  explicit tcp_transport(context& ctx) : ctx_(ctx) {}
+
+  std::error_code start() override {
+    listener_ = std::make_shared<listener>(ctx_, "tcp", [this](tcp::socket s) {
+      auto session = std::make_shared<tcp_session>(ctx_, std::move(s));
+      ctx_.sessions.add(session);
+      session->run();
+    });
+    if (auto ec = listener_->listen(ctx_.cfg.tcp_listen)) return ec;
+    listener_->run();
+    return {};
+  }
+
+  void stop() override {
+    if (listener_) listener_->stop();
+  }
+
+  std::uint16_t port() const noexcept override {
+    return listener_ ? listener_->port() : 0;
+  }
+
+ private:
+  context& ctx_;
+  std::shared_ptr<listener> listener_;
+};
+
+}  // namespace
+
+std::unique_ptr<transport> make_tcp_transport(context& ctx) {
+  return std::make_unique<tcp_transport>(ctx);
+}
+
+}  // namespace chat::detail

@@ -1,0 +1,110 @@
+// detail::transport and what every transport shares: the context it runs
+// in, the session tracker used for graceful shutdown, and the logger.
+#pragma once
+
+#include <chat/config.hpp>
+#include <chat/connection.hpp>
+#include <chat/router.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+
+#include "server/shards.hpp"
+
+namespace chat::detail {
+
+/// Reports through the embedder's log hook; formats nothing when the level
+/// is filtered out. Thread safety: any thread.
+class logger {
+ public:
+  explicit logger(const hooks& h) : hooks_(h) {}
+  bool enabled(log_level l) const noexcept {
+    return hooks_.log && l >= hooks_.min_level && l != log_level::off;
+  }
+  void operator()(log_level l, std::string_view text) const noexcept;
+
+ private:
+  const hooks& hooks_;
+};
+
+/// Anything the tracker can ask to shut down. `shutdown()` may be called from
+/// any thread; it moves to the session's own thread.
+class session_base {
+ public:
+  virtual ~session_base() = default;
+  virtual void shutdown() = 0;   // flush, then close with "going away"
+  virtual void terminate() = 0;  // close the socket now
+};
+
+/// Every live session, so that a stop can reach them. Locked only when a
+/// session starts or ends, never on the message path.
+class tracker {
+ public:
+  void add(const std::shared_ptr<session_base>& s);
+  void remove(const session_base* s);
+  /// Calls `shutdown()` (or `terminate()`) on a snapshot of the sessions.
+  void shutdown_all(bool terminate);
+  /// Waits until no session is left; false on timeout.
+  bool wait_empty(std::chrono::milliseconds timeout);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<const session_base*, std::weak_ptr<session_base>>
+      live_;  // Guarded by mu_.
+};
+
+/// What a transport runs against. Owned by the server; outlives transports.
+struct context {
+  const config& cfg;
+  router& route;
+  registry& reg;
+  shards& io;
+  tracker& sessions;
+  logger log;
+  std::string node;
+
+  /// A fresh connection id: the node, then 64 random bits.
+  std::string make_connection_id() const;
+
+  /// Names `c` for `user` with a fresh id (retrying on the rare collision),
+  /// registers it and runs the on_connect hook. Call on c's thread.
+  void attach(const std::shared_ptr<connection>& c, std::string user);
+  /// Unregisters `c` and runs the on_disconnect hook, if it was registered.
+  void detach(const connection& c);
+};
+
+class transport {
+ public:
+  virtual ~transport() = default;
+  /// Binds and starts accepting (on the shards once they run).
+  [[nodiscard]] virtual std::error_code start() = 0;
+  /// Stops accepting; live sessions are closed through the tracker.
+  virtual void stop() = 0;
+  virtual std::uint16_t port() const noexcept = 0;
+};
+
+std::unique_ptr<transport> make_websocket_transport(context& ctx);
+std::unique_ptr<transport> make_tcp_transport(context& ctx);
+
+/// Parses "host:port" or "[v6]:port"; false when it is neither.
+bool split_host_port(std::string_view addr, std::string& host,
+                     std::string& port);
+
+}  // namespace chat::detail
+
+namespace chat::detail {
+
+/// The percent-decoded value of `key` in the query part of a request target;
+/// nullopt when absent or badly encoded.
+std::optional<std::string> query_param(std::string_view target,
+                                       std::string_view key);
+
+}  // namespace chat::detail

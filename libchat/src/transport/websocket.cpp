@@ -1,0 +1,359 @@
+// The WebSocket transport: HTTP on one port, `GET /ws` upgrades, `GET
+// /healthz` answers. All of Beast's server-side templates live in this one
+// translation unit.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <optional>
+
+#include "transport/listener.hpp"
+#include "transport/outgoing.hpp"
+#include "transport/transport.hpp"
+
+namespace chat::detail {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// A connection upgraded to WebSocket. Its state is touched only on its own
+// shard's thread: every public entry point posts there first.
+class ws_session final : public connection,
+                         public session_base,
+                         public std::enable_shared_from_this<ws_session> {
+ public:
+  ws_session(context& ctx, beast::tcp_stream&& stream, wire_format fmt)
+      : ctx_(ctx), ws_(std::move(stream)), fmt_(fmt) {}
+  ~ws_session() override { ctx_.sessions.remove(this); }
+
+  void run(http::request<http::string_body> req, std::string user,
+           bool echo_subprotocol) {
+    ws_.set_option(websocket::stream_base::timeout{
+        ctx_.cfg.handshake_timeout, ctx_.cfg.idle_timeout, true});
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.read_message_max(ctx_.cfg.max_message_bytes);
+    ws_.set_option(websocket::stream_base::decorator(
+        [proto = subprotocol_name(fmt_),
+         echo_subprotocol](websocket::response_type& res) {
+          res.set(http::field::server, "chatd");
+          if (echo_subprotocol)
+            res.set(http::field::sec_websocket_protocol, proto);
+        }));
+    ws_.async_accept(req, [self = shared_from_this(), user = std::move(user)](
+                              beast::error_code ec) mutable {
+      self->on_accept(ec, std::move(user));
+    });
+  }
+
+  void deliver(envelope_ptr env) override {
+    net::post(ws_.get_executor(),
+              [self = shared_from_this(), env = std::move(env)]() mutable {
+                self->enqueue({std::move(env), {}});
+              });
+  }
+
+  void notify(v1::ServerFrame frame) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(),
+                                   bytes = encode(frame, fmt_)]() mutable {
+      self->enqueue({nullptr, std::move(bytes)});
+    });
+  }
+
+  void close(close_code code, std::string_view reason) override {
+    net::post(ws_.get_executor(),
+              [self = shared_from_this(), code, r = std::string(reason)] {
+                self->begin_close(code, r);
+              });
+  }
+
+  void shutdown() override { close(close_code::going_away, "going away"); }
+
+  void terminate() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->ws_).close();
+    });
+  }
+
+ private:
+  void on_accept(beast::error_code ec, std::string user) {
+    if (ec) {
+      ctx_.log(log_level::debug, "websocket handshake: " + ec.message());
+      return;
+    }
+    accepted_ = true;
+    ctx_.attach(shared_from_this(), std::move(user));
+    v1::ServerFrame welcome;
+    welcome.mutable_welcome()->set_connection_id(id());
+    welcome.mutable_welcome()->set_user(this->user());
+    enqueue({nullptr, encode(welcome, fmt_)});
+    if (closing_) do_close();  // a stop arrived during the handshake
+    do_read();
+  }
+
+  void do_read() {
+    ws_.async_read(
+        buf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_read(ec);
+        });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return finish(ec);
+    const auto data = buf_.cdata();
+    const std::string_view bytes(static_cast<const char*>(data.data()),
+                                 data.size());
+    v1::ClientFrame frame;
+    const auto err = decode(
+        bytes, ws_.got_text() ? wire_format::json : wire_format::protobuf,
+        frame);
+    buf_.consume(buf_.size());
+    const v1::ServerFrame answer = err ? make_error(err->code, err->message)
+                                       : ctx_.route.handle(*this, frame);
+    if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET) {
+      enqueue({nullptr, encode(answer, fmt_)});
+    }
+    do_read();
+  }
+
+  void finish(beast::error_code ec) {
+    if (ec != websocket::error::closed && ctx_.log.enabled(log_level::debug)) {
+      ctx_.log(log_level::debug,
+               "connection " + id() + " ended: " + ec.message());
+    }
+    done_ = true;
+    queue_.clear();
+    ctx_.detach(*this);
+  }
+
+  // Starts a write when the queue goes from empty to one; on_write drains it.
+  void enqueue(outgoing item) {
+    if (done_ || close_sent_) return;
+    queue_.push_back(std::move(item));
+    if (!writing_ && accepted_) do_write();
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.text(fmt_ == wire_format::json);
+    ws_.async_write(
+        net::buffer(queue_.front().bytes(fmt_)),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_write(ec);
+        });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) {
+      queue_.clear();  // the read side sees the failure and finishes
+      return;
+    }
+    queue_.pop_front();
+    if (!queue_.empty()) return do_write();
+    if (closing_) do_close();
+  }
+
+  void begin_close(close_code code, std::string reason) {
+    if (closing_ || done_) return;
+    closing_ = true;
+    reason_ = websocket::close_reason(static_cast<websocket::close_code>(code),
+                                      reason);
+    if (!accepted_) return;  // on_accept closes once the handshake is done
+    if (!writing_ && queue_.empty()) do_close();
+  }
+
+  void do_close() {
+    if (close_sent_) return;
+    close_sent_ = true;
+    ws_.async_close(reason_, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  context& ctx_;
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buf_;
+  wire_format fmt_;
+  std::deque<outgoing> queue_;
+  websocket::close_reason reason_;
+  bool accepted_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  bool done_ = false;
+};
+
+http::response<http::string_body> text_response(unsigned version,
+                                                http::status status,
+                                                std::string body) {
+  http::response<http::string_body> res{status, version};
+  res.set(http::field::server, "chatd");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+// A plain HTTP connection: serves small requests until it upgrades.
+class http_session final : public session_base,
+                           public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(context& ctx, tcp::socket&& s)
+      : ctx_(ctx), ex_(s.get_executor()), stream_(std::move(s)) {}
+  ~http_session() override { ctx_.sessions.remove(this); }
+
+  void run() {
+    net::dispatch(ex_, [self = shared_from_this()] { self->do_read(); });
+  }
+
+  void shutdown() override { terminate(); }
+  void terminate() override {
+    net::post(ex_, [self = shared_from_this()] {
+      self->stopping_ = true;
+      if (!self->upgraded_) self->stream_.close();
+    });
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(8 * 1024);
+    parser_->body_limit(64 * 1024);
+    stream_.expires_after(ctx_.cfg.handshake_timeout);
+    http::async_read(
+        stream_, buf_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_read(ec);
+        });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      return;
+    }
+    if (ec) return;
+    auto req = parser_->release();
+    if (websocket::is_upgrade(req)) return upgrade(std::move(req));
+    const std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      return respond(
+          text_response(req.version(), http::status::method_not_allowed,
+                        "method not allowed\n"),
+          req.keep_alive());
+    }
+    if (path == "/healthz") {
+      return respond(text_response(req.version(), http::status::ok, "ok\n"),
+                     req.keep_alive());
+    }
+    if (path == "/ws") {
+      auto res = text_response(req.version(), http::status::upgrade_required,
+                               "WebSocket upgrade required\n");
+      res.set(http::field::upgrade, "websocket");
+      return respond(std::move(res), req.keep_alive());
+    }
+    respond(
+        text_response(req.version(), http::status::not_found, "not found\n"),
+        req.keep_alive());
+  }
+
+  void upgrade(http::request<http::string_body> req) {
+    const auto refuse = [&](http::status st, std::string why) {
+      ctx_.log(log_level::info, "refused upgrade: " + why);
+      respond(text_response(req.version(), st, std::move(why) + "\n"), false);
+    };
+    const std::string_view target = req.target();
+    if (target.substr(0, target.find('?')) != "/ws") {
+      return refuse(http::status::not_found, "not found");
+    }
+    const auto user = query_param(target, "user");
+    if (!user)
+      return refuse(http::status::bad_request,
+                    "missing user: connect to /ws?user=NAME");
+    if (!valid_user_name(*user)) {
+      return refuse(
+          http::status::bad_request,
+          "invalid user name: 1 to 64 letters, digits, '.', '_', '-' or '@'");
+    }
+    const auto offered = req[http::field::sec_websocket_protocol];
+    const auto fmt = negotiate_subprotocol(offered);
+    if (!fmt) {
+      return refuse(
+          http::status::bad_request,
+          "unsupported subprotocol: offer chat.v1.json or chat.v1.proto");
+    }
+    if (stopping_)
+      return refuse(http::status::service_unavailable, "shutting down");
+    upgraded_ = true;
+    auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), *fmt);
+    ctx_.sessions.add(ws);
+    ws->run(std::move(req), std::move(*user), !offered.empty());
+  }
+
+  void respond(http::response<http::string_body>&& res, bool keep_alive) {
+    res.keep_alive(keep_alive);
+    auto sp =
+        std::make_shared<http::response<http::string_body>>(std::move(res));
+    http::async_write(stream_, *sp,
+                      [self = shared_from_this(), sp, keep_alive](
+                          beast::error_code ec, std::size_t) {
+                        if (ec) return;
+                        if (!keep_alive || self->stopping_) {
+                          self->stream_.socket().shutdown(
+                              tcp::socket::shutdown_send, ec);
+                          return;
+                        }
+                        self->do_read();
+                      });
+  }
+
+  context& ctx_;
+  net::any_io_executor ex_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buf_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool upgraded_ = false;
+  bool stopping_ = false;
+};
+
+class ws_transport final : public transport {
+ public:
+  explicit ws_transport(context& ctx) : ctx_(ctx) {}
+
+  std::error_code start() override {
+    listener_ = std::make_shared<listener>(ctx_, "ws", [this](tcp::socket s) {
+      auto h = std::make_shared<http_session>(ctx_, std::move(s));
+      ctx_.sessions.add(h);
+      h->run();
+    });
+    if (auto ec = listener_->listen(ctx_.cfg.listen)) return ec;
+    listener_->run();
+    return {};
+  }
+
+  void stop() override {
+    if (listener_) listener_->stop();
+  }
+
+  std::uint16_t port() const noexcept override {
+    return listener_ ? listener_->port() : 0;
+  }
+
+ private:
+  context& ctx_;
+  std::shared_ptr<listener> listener_;
+};
+
+}  // namespace
+
+std::unique_ptr<transport> make_websocket_transport(context& ctx) {
+  return std::make_unique<ws_transport>(ctx);
+}
+
+}  // namespace chat::detail

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test.sh [PRESET] [CTEST-ARGS...] - install deps, configure, build everything
+# and run ctest with a preset from CMakePresets.json (default: debug).
+#   ./test.sh              # debug
+#   ./test.sh asan         # ASan + UBSan
+#   ./test.sh tsan -R foo  # extra args go to ctest
+# Exits with ctest's status.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+
+preset=debug
+if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  preset=$1
+  shift
+fi
+
+start=$(date +%s)
+status=1
+report() {
+  echo "test.sh: preset '$preset' exit $status, wall time $(( $(date +%s) - start ))s"
+}
+trap report EXIT
+
+. cmake/deps.sh
+deps_install "${CHAT_BUILD_DEPS[@]}" "${CHAT_TEST_DEPS[@]}"
+
+# Tests are forced on so that presets that leave them off (release, bench)
+# still have something to run.
+cmake --preset "$preset" -DCHAT_BUILD_TESTS=ON
+cmake --build --preset "$preset"
+
+# Sanitizer runtimes in GCC 12 break with high mmap ASLR entropy
+# (vm.mmap_rnd_bits > 28 on newer kernels); disable ASLR for the test run
+# when that applies and the sandbox allows it.
+runner=()
+case "$preset" in
+  asan|tsan)
+    bits=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)
+    if [ "$bits" -gt 28 ] && setarch "$(uname -m)" -R true 2>/dev/null; then
+      echo "test.sh: vm.mmap_rnd_bits=$bits, running ctest with ASLR disabled"
+      runner=(setarch "$(uname -m)" -R)
+    fi
+    ;;
+esac
+
+set +e
+"${runner[@]}" ctest --preset "$preset" "$@"
+status=$?
+set -e
+exit "$status"
