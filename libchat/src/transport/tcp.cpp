@@ -206,6 +206,7 @@ class tcp_session final : public connection,
 
   void on_write(boost::system::error_code ec) {
     writing_ = false;
+    if (done_) return queue_.clear();
     if (ec) return abort();
     queue_.erase(queue_.begin(),
                  queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_));
@@ -243,7 +244,8 @@ class tcp_session final : public connection,
   void finish() {
     if (done_) return;
     done_ = true;
-    queue_.clear();
+    if (!writing_)
+      queue_.clear();  // else on_write does, once the write lets go
     timer_.cancel();
     abort();
     ctx_.detach(*this);

@@ -127,7 +127,8 @@ class ws_session final : public connection,
                "connection " + id() + " ended: " + ec.message());
     }
     done_ = true;
-    queue_.clear();
+    if (!writing_)
+      queue_.clear();  // else on_write does, once the write lets go
     ctx_.detach(*this);
   }
 
@@ -150,7 +151,7 @@ class ws_session final : public connection,
 
   void on_write(beast::error_code ec) {
     writing_ = false;
-    if (ec) {
+    if (ec || done_) {
       queue_.clear();  // the read side sees the failure and finishes
       return;
     }

@@ -1,0 +1,133 @@
+// Starting, stopping and hooks: graceful shutdown flushes what is queued and
+// closes with 1001; start errors are reported; hooks see connects.
+#include <atomic>
+#include <mutex>
+
+#include "support/harness.hpp"
+
+namespace chat::test {
+namespace {
+
+TEST(Lifecycle, GracefulStopDeliversWhatWasQueuedThenCloses1001) {
+  harness h;
+  ASSERT_FALSE(h.start_error());
+  auto alice = h.connect("alice", via::ws_json);
+  auto bob = h.connect("bob", via::ws_proto);
+  auto tom = h.connect("tom", via::tcp);
+  ASSERT_TRUE(alice && bob && tom);
+
+  // Big messages, so that bob's and tom's write queues are still full when
+  // the stop begins.
+  constexpr int n = 200;
+  const std::string body(60 * 1024, 'q');
+  for (int i = 0; i < n; ++i) {
+    alice->send("bob", std::to_string(i) + body);
+    alice->send("tom", std::to_string(i) + body);
+  }
+  for (int i = 0; i < 2 * n; ++i) ASSERT_TRUE(next(*alice).has_sent()) << i;
+  h.server().stop();
+
+  for (auto* c : {bob.get(), tom.get()}) {
+    for (int i = 0; i < n; ++i) {
+      const auto f = next(*c);
+      ASSERT_TRUE(f.has_message()) << "message " << i << " lost in the stop";
+      ASSERT_EQ(f.message().text(), std::to_string(i) + body);
+    }
+    ASSERT_TRUE(c->wait_closed(5s));
+    EXPECT_EQ(c->closed_by().code, 1001);
+  }
+  ASSERT_TRUE(alice->wait_closed(5s));
+  EXPECT_EQ(alice->closed_by().code, 1001);
+  EXPECT_EQ(alice->closed_by().reason, "going away");
+}
+
+TEST(Lifecycle, StopIsIdempotentAndRefusesNewConnections) {
+  harness h;
+  ASSERT_FALSE(h.start_error());
+  const auto port = h.server().port();
+  h.server().stop();
+  h.server().stop();
+  client late(h.options("late", via::ws_json), &h.context());
+  EXPECT_TRUE(late.connect());
+  EXPECT_EQ(h.server().attach("bot"), nullptr);
+  (void)port;
+}
+
+TEST(Lifecycle, BusyPortIsAStartError) {
+  harness first;
+  ASSERT_FALSE(first.start_error());
+  config c = test_config();
+  c.listen = "127.0.0.1:" + std::to_string(first.server().port());
+  c.tcp_listen.clear();
+  chat::server second(c);
+  const auto ec = second.start();
+  EXPECT_EQ(ec, std::errc::address_in_use) << ec.message();
+  EXPECT_EQ(second.port(), 0);
+}
+
+TEST(Lifecycle, BadListenAddressIsAStartError) {
+  for (const char* addr :
+       {"nonsense", "127.0.0.1:", "127.0.0.1:99999", ":80"}) {
+    config c = test_config();
+    c.listen = addr;
+    chat::server s(c);
+    EXPECT_TRUE(s.start()) << addr;
+  }
+}
+
+TEST(Lifecycle, TcpOnlyAndWebSocketOnly) {
+  config c = test_config();
+  c.listen.clear();
+  harness tcp_only(c);
+  ASSERT_FALSE(tcp_only.start_error());
+  EXPECT_EQ(tcp_only.server().port(), 0);
+  EXPECT_NE(tcp_only.server().tcp_port(), 0);
+  EXPECT_TRUE(tcp_only.connect("a", via::tcp));
+
+  harness ws_only([] {
+    config d = test_config();
+    d.tcp_listen.clear();
+    return d;
+  }());
+  ASSERT_FALSE(ws_only.start_error());
+  EXPECT_EQ(ws_only.server().tcp_port(), 0);
+  EXPECT_TRUE(ws_only.connect("a", via::ws_json));
+}
+
+TEST(Lifecycle, HooksSeeConnectAndDisconnectAndMayThrow) {
+  std::atomic<int> connects{0}, disconnects{0};
+  std::mutex mu;
+  std::vector<std::string> errors;
+  config c = test_config();
+  c.hooks.on_connect = [&](const connection& conn) {
+    ++connects;
+    if (conn.user() == "thrower") throw std::runtime_error("boom");
+  };
+  c.hooks.on_disconnect = [&](const connection&) { ++disconnects; };
+  c.hooks.log = [&](log_level l, std::string_view text) {
+    std::lock_guard lock(mu);
+    if (l == log_level::error) errors.emplace_back(text);
+  };
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  auto a = h.connect("alice", via::ws_json);
+  auto t = h.connect("thrower", via::tcp);
+  ASSERT_TRUE(a && t);
+  EXPECT_EQ(connects.load(), 2);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("boom"), std::string::npos) << errors[0];
+  }
+  // The throwing hook did not cost the connection anything.
+  t->send("alice", "I am fine");
+  EXPECT_TRUE(next(*t).has_sent());
+  EXPECT_EQ(next(*a).message().text(), "I am fine");
+
+  a->close();
+  ASSERT_TRUE(h.wait_connections("alice", 0));
+  EXPECT_EQ(disconnects.load(), 1);
+}
+
+}  // namespace
+}  // namespace chat::test
