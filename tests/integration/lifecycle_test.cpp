@@ -2,6 +2,7 @@
 // closes with 1001; start errors are reported; hooks see connects.
 #include <atomic>
 #include <mutex>
+#include <tuple>
 
 #include "support/harness.hpp"
 
@@ -127,6 +128,71 @@ TEST(Lifecycle, HooksSeeConnectAndDisconnectAndMayThrow) {
   a->close();
   ASSERT_TRUE(h.wait_connections("alice", 0));
   EXPECT_EQ(disconnects.load(), 1);
+}
+
+TEST(Hooks, AuthenticateMapsTokensToUsersAndRefusesWithTheHookStatus) {
+  config c = test_config();
+  c.hooks.authenticate = [](const handshake& hs) {
+    if (hs.token == "secret-alice") return auth_result::accept("alice");
+    if (hs.token == "boom") throw std::runtime_error("hook failure");
+    if (hs.token.empty()) return auth_result::refuse(401, "token required");
+    return auth_result::refuse(403, "bad token");
+  };
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+
+  auto opts = h.options("", via::ws_json);
+  opts.url += "?token=secret-alice";
+  client alice(opts, &h.context());
+  ASSERT_FALSE(alice.connect());
+  EXPECT_EQ(alice.user(), "alice");  // the hook's user, not a claimed one
+
+  for (const auto& [token, status, reason] :
+       std::vector<std::tuple<std::string, int, std::string>>{
+           {"", 401, "token required"},
+           {"nope", 403, "bad token"},
+           {"boom", 403, "authentication failed"}}) {
+    auto o = h.options("mallory", via::ws_json);
+    if (!token.empty()) o.url += "?token=" + token;
+    client c2(o, &h.context());
+    EXPECT_TRUE(c2.connect()) << token;
+    EXPECT_EQ(c2.closed_by().code, status) << token;
+    EXPECT_NE(c2.closed_by().reason.find(reason), std::string::npos)
+        << c2.closed_by().reason;
+  }
+
+  // Raw TCP: the hello carries the token.
+  auto tcp =
+      std::make_unique<client>(h.options("whoever", via::tcp), &h.context());
+  EXPECT_TRUE(tcp->connect());  // no token: refused
+  EXPECT_EQ(tcp->closed_by().code, 1008);
+  EXPECT_FALSE(h.server().online("whoever"));
+}
+
+TEST(Hooks, OnMessageVetoRejectsAndTheRecipientGetsNothing) {
+  config c = test_config();
+  c.hooks.on_message = [](const v1::Message& m) {
+    if (m.text() == "explode") throw std::runtime_error("moderator crashed");
+    return m.text().find("spam") == std::string::npos;
+  };
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  auto alice = h.connect("alice", via::ws_json);
+  auto bob = h.connect("bob", via::tcp);
+  ASSERT_TRUE(alice && bob);
+
+  alice->send("bob", "buy spam now", "s-1");
+  const auto refused = next(*alice);
+  ASSERT_TRUE(refused.has_error()) << refused.DebugString();
+  EXPECT_EQ(refused.error().code(), v1::Error::REJECTED);
+  EXPECT_EQ(refused.error().id(), "s-1");
+  alice->send("bob", "explode", "s-2");
+  EXPECT_EQ(next(*alice).error().code(), v1::Error::REJECTED);
+  EXPECT_TRUE(drain_until_pong(*bob).empty());
+
+  alice->send("bob", "a fine message", "s-3");
+  ASSERT_TRUE(next(*alice).has_sent());
+  EXPECT_EQ(next(*bob).message().text(), "a fine message");
 }
 
 }  // namespace

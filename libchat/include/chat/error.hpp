@@ -19,6 +19,7 @@ enum class errc {
   message_too_large = 6,
   unauthenticated = 7,
   unavailable = 8,
+  rejected = 9,
 };
 
 /// The category of `chat::errc`; `message()` gives one line per value.

@@ -5,12 +5,43 @@
 // never reaches the I/O thread that called it.
 #pragma once
 
+#include <chat/v1/chat.pb.h>
+
 #include <functional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace chat {
 
 class connection;
+
+/// What a client presented when it connected. Valid only during the call.
+struct handshake {
+  std::string_view transport;       ///< "ws", "tcp" or "inproc".
+  std::string_view remote_address;  ///< "127.0.0.1:50123"; empty in-process.
+  std::string_view target;          ///< HTTP request target; empty on raw TCP.
+  std::string_view user;   ///< The name claimed (`?user=`, hello.user).
+  std::string_view token;  ///< `?token=`, `Authorization: Bearer`, hello.token.
+  /// HTTP request headers (name, value); empty on raw TCP.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+};
+
+/// An authenticate hook's verdict: a user to accept the connection as, or a
+/// refusal with an HTTP status (401 or 403) and a reason for the client.
+struct auth_result {
+  std::string user;
+  unsigned status = 403;
+  std::string reason;
+
+  static auth_result accept(std::string user) {
+    return {std::move(user), 0, {}};
+  }
+  static auth_result refuse(unsigned status, std::string reason) {
+    return {{}, status, std::move(reason)};
+  }
+};
 
 enum class log_level { trace, debug, info, warn, error, off };
 
@@ -21,6 +52,16 @@ struct hooks {
   /// Where the library reports what happened (it never prints). Called from
   /// any thread; must be thread-safe.
   std::function<void(log_level, std::string_view)> log;
+
+  /// Decides who a connecting client is. Unset, the claimed name is taken as
+  /// it is (`--auth none`). Runs on the connection's I/O thread during the
+  /// handshake; an exception refuses the connection with 403.
+  std::function<auth_result(const handshake&)> authenticate;
+
+  /// Sees every message before it is delivered; false refuses it (the
+  /// sender gets REJECTED, the recipient nothing). Runs on the sender's I/O
+  /// thread, so it must be quick; an exception refuses the message.
+  std::function<bool(const v1::Message&)> on_message;
 
   /// A connection was authenticated and registered. Runs on its I/O thread.
   std::function<void(const connection&)> on_connect;

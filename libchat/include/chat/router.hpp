@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chat/connection.hpp>
+#include <chat/hooks.hpp>
 #include <chat/registry.hpp>
 #include <cstdint>
 #include <string>
@@ -33,8 +34,9 @@ struct sender {
 /// connection in that order.
 class router {
  public:
-  /// `node` prefixes the message ids this router makes.
-  router(registry& reg, std::string node);
+  /// `node` prefixes the message ids this router makes; `h`, when given,
+  /// supplies the on_message hook and must outlive the router.
+  router(registry& reg, std::string node, const hooks* h = nullptr);
 
   /// Routes one send and returns the sender's answer: a `sent` frame, or an
   /// `error` frame carrying the send's id.
@@ -59,6 +61,7 @@ class router {
 
   registry& reg_;
   std::string node_;
+  const hooks* hooks_;
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<bool> closed_{false};

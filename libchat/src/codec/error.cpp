@@ -29,6 +29,8 @@ class category final : public std::error_category {
         return "connection is not authenticated";
       case errc::unavailable:
         return "server is shutting down";
+      case errc::rejected:
+        return "message refused by the server's policy";
     }
     return "unknown chat error";
   }
@@ -81,5 +83,6 @@ static_assert(static_cast<int>(errc::message_too_large) ==
 static_assert(static_cast<int>(errc::unauthenticated) ==
               v1::Error::UNAUTHENTICATED);
 static_assert(static_cast<int>(errc::unavailable) == v1::Error::UNAVAILABLE);
+static_assert(static_cast<int>(errc::rejected) == v1::Error::REJECTED);
 
 }  // namespace chat

@@ -65,8 +65,27 @@ v1::ServerFrame make_error(errc code, std::string message, std::string id) {
   return f;
 }
 
-router::router(registry& reg, std::string node)
-    : reg_(reg), node_(std::move(node)) {}
+router::router(registry& reg, std::string node, const hooks* h)
+    : reg_(reg), node_(std::move(node)), hooks_(h) {}
+
+namespace {
+
+// Runs the embedder's policy hook; a throwing hook refuses the message.
+bool allowed(const hooks* h, const v1::Message& m) {
+  if (h == nullptr || !h->on_message) return true;
+  try {
+    return h->on_message(m);
+  } catch (const std::exception& e) {
+    if (h->log)
+      h->log(log_level::error,
+             std::string("on_message hook threw: ") + e.what());
+  } catch (...) {
+    if (h->log) h->log(log_level::error, "on_message hook threw");
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string router::next_message_id() {
   // Time first, so ids from a restarted node do not repeat old ones.
@@ -135,6 +154,10 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send) {
   stamp_now(*m.mutable_sent_at(), now_ms());
   if (!from.connection_id.empty()) {
     m.set_from_connection(std::string(from.connection_id));
+  }
+  if (!allowed(hooks_, m)) {
+    return make_error(errc::rejected, "message refused by the server's policy",
+                      send.id());
   }
   const auto env = std::make_shared<const envelope>(std::move(frame));
   for (const auto& c : targets) c->deliver(env);

@@ -27,7 +27,7 @@ struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
         node(cfg.node_id.empty() ? random_node_id() : cfg.node_id),
-        route(reg, node),
+        route(reg, node, &cfg.hooks),
         io(cfg.threads),
         ctx{cfg, route, reg, io, sessions, detail::logger(cfg.hooks), node} {}
 

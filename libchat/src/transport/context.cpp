@@ -62,6 +62,34 @@ void context::detach(const connection& c) {
   }
 }
 
+auth_result context::authenticate(const handshake& h) const {
+  if (!cfg.hooks.authenticate) {
+    if (h.user.empty()) {
+      return auth_result::refuse(400, "missing user: connect to /ws?user=NAME");
+    }
+    if (!valid_user_name(h.user)) {
+      return auth_result::refuse(
+          400,
+          "invalid user name: 1 to 64 letters, digits, '.', '_', '-' or '@'");
+    }
+    return auth_result::accept(std::string(h.user));
+  }
+  try {
+    auth_result r = cfg.hooks.authenticate(h);
+    if (!r.user.empty() && !valid_user_name(r.user)) {
+      log(log_level::error, "authenticate hook returned an invalid user name");
+      return auth_result::refuse(403, "authentication failed");
+    }
+    if (r.user.empty() && r.status != 401 && r.status != 403) r.status = 403;
+    return r;
+  } catch (const std::exception& e) {
+    log(log_level::error, std::string("authenticate hook threw: ") + e.what());
+  } catch (...) {
+    log(log_level::error, "authenticate hook threw");
+  }
+  return auth_result::refuse(403, "authentication failed");
+}
+
 void tracker::add(const std::shared_ptr<session_base>& s) {
   std::lock_guard lock(mu_);
   live_.emplace(s.get(), s);

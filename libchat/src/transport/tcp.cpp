@@ -132,14 +132,20 @@ class tcp_session final : public connection,
           make_error(errc::unauthenticated, "the first frame must be a hello"));
       return begin_close(close_code::policy_violation, "hello expected");
     }
-    if (!valid_user_name(frame.hello().user())) {
-      send_frame(make_error(
-          errc::unauthenticated,
-          "invalid user name: 1 to 64 letters, digits, '.', '_', '-' or '@'"));
-      return begin_close(close_code::policy_violation, "invalid user");
+    const v1::Hello& hello = frame.hello();
+    boost::system::error_code ec;
+    const auto remote = sock_.remote_endpoint(ec);
+    const std::string remote_text =
+        ec ? std::string()
+           : remote.address().to_string() + ":" + std::to_string(remote.port());
+    auth_result r = ctx_.authenticate(
+        {"tcp", remote_text, {}, hello.user(), hello.token(), {}});
+    if (r.user.empty()) {
+      send_frame(make_error(errc::unauthenticated, r.reason));
+      return begin_close(close_code::policy_violation, "unauthenticated");
     }
     authed_ = true;
-    ctx_.attach(shared_from_this(), frame.hello().user());
+    ctx_.attach(shared_from_this(), std::move(r.user));
     arm_timer(ctx_.cfg.idle_timeout);
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());

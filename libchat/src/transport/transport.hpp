@@ -79,6 +79,10 @@ struct context {
   void attach(const std::shared_ptr<connection>& c, std::string user);
   /// Unregisters `c` and runs the on_disconnect hook, if it was registered.
   void detach(const connection& c);
+
+  /// Who the client of a handshake is: the authenticate hook's verdict, or
+  /// with none set (`--auth none`) the claimed name if it is a valid one.
+  auth_result authenticate(const handshake& h) const;
 };
 
 class transport {

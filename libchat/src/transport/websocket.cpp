@@ -273,15 +273,8 @@ class http_session final : public session_base,
     if (target.substr(0, target.find('?')) != "/ws") {
       return refuse(http::status::not_found, "not found");
     }
-    const auto user = query_param(target, "user");
-    if (!user)
-      return refuse(http::status::bad_request,
-                    "missing user: connect to /ws?user=NAME");
-    if (!valid_user_name(*user)) {
-      return refuse(
-          http::status::bad_request,
-          "invalid user name: 1 to 64 letters, digits, '.', '_', '-' or '@'");
-    }
+    const std::string user = authenticate(req);
+    if (user.empty()) return;  // refused, and answered
     const auto offered = req[http::field::sec_websocket_protocol];
     const auto fmt = negotiate_subprotocol(offered);
     if (!fmt) {
@@ -294,7 +287,41 @@ class http_session final : public session_base,
     upgraded_ = true;
     auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), *fmt);
     ctx_.sessions.add(ws);
-    ws->run(std::move(req), std::move(*user), !offered.empty());
+    ws->run(std::move(req), user, !offered.empty());
+  }
+
+  // Runs the handshake through the authenticate hook; answers a refusal
+  // itself and returns an empty name for it.
+  std::string authenticate(const http::request<http::string_body>& req) {
+    const std::string_view target = req.target();
+    const auto user = query_param(target, "user");
+    auto token = query_param(target, "token");
+    const std::string_view authz = req[http::field::authorization];
+    if (!token && authz.starts_with("Bearer "))
+      token = std::string(authz.substr(7));
+    boost::system::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    const std::string remote_text =
+        ec ? std::string()
+           : remote.address().to_string() + ":" + std::to_string(remote.port());
+    handshake hs{"ws",
+                 remote_text,
+                 target,
+                 user ? *user : std::string_view{},
+                 token ? *token : std::string_view{},
+                 {}};
+    if (ctx_.cfg.hooks.authenticate) {
+      for (const auto& field : req)
+        hs.headers.emplace_back(field.name_string(), field.value());
+    }
+    auth_result r = ctx_.authenticate(hs);
+    if (r.user.empty()) {
+      ctx_.log(log_level::info, "refused upgrade: " + r.reason);
+      respond(text_response(req.version(), static_cast<http::status>(r.status),
+                            r.reason + "\n"),
+              false);
+    }
+    return std::move(r.user);
   }
 
   void respond(http::response<http::string_body>&& res, bool keep_alive) {
