@@ -1,7 +1,7 @@
 // How fast are frames decoded and encoded, JSON and protobuf.
-#include <benchmark/benchmark.h>
-
 #include <chat/codec.hpp>
+
+#include <benchmark/benchmark.h>
 
 namespace {
 

@@ -1,10 +1,11 @@
 // How fast does the router route one message: registry lookup, envelope,
 // hand-off to the recipient's connection (a counting sink here, so the
 // figure is the router's own cost, not a socket's).
+#include <chat/chat.hpp>
+
 #include <benchmark/benchmark.h>
 
 #include <atomic>
-#include <chat/chat.hpp>
 #include <memory>
 #include <string>
 

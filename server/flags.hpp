@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chat/config.hpp>
+
 #include <string>
 #include <vector>
 

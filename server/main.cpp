@@ -1,8 +1,9 @@
 // chatd: the standalone chat server. Flags, signals and logs; everything
 // else is chat::server.
-#include <pthread.h>
-
 #include <chat/server.hpp>
+
+#include "flags.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -10,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "flags.hpp"
+#include <pthread.h>
 
 namespace {
 

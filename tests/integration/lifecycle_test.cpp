@@ -1,10 +1,10 @@
 // Starting, stopping and hooks: graceful shutdown flushes what is queued and
 // closes with 1001; start errors are reported; hooks see connects.
+#include "support/harness.hpp"
+
 #include <atomic>
 #include <mutex>
 #include <tuple>
-
-#include "support/harness.hpp"
 
 namespace chat::test {
 namespace {

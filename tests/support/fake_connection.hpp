@@ -4,6 +4,7 @@
 
 #include <chat/connection.hpp>
 #include <chat/envelope.hpp>
+
 #include <functional>
 #include <memory>
 #include <mutex>

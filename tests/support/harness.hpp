@@ -2,14 +2,16 @@
 // of every transport, for the integration tests.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <sys/resource.h>
-
 #include <chat/chat.hpp>
+
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
+
+#include <sys/resource.h>
 
 namespace chat::test {
 

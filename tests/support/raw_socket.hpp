@@ -2,19 +2,21 @@
 // well-behaved client would, and reading exactly what comes back.
 #pragma once
 
+#include <chat/framing.hpp>
 #include <chat/v1/chat.pb.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+
 #include <cerrno>
-#include <chat/framing.hpp>
 #include <optional>
 #include <string>
+
+#include <sys/socket.h>
+#include <sys/time.h>
 
 namespace chat::test {
 

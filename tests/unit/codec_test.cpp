@@ -1,12 +1,13 @@
 // Unit tests of the frame codec (JSON and protobuf), subprotocol
 // negotiation, the error category and the envelope's shared encodings.
+#include <chat/codec.hpp>
+#include <chat/envelope.hpp>
+#include <chat/error.hpp>
+
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
-#include <chat/codec.hpp>
-#include <chat/envelope.hpp>
-#include <chat/error.hpp>
 #include <latch>
 #include <set>
 #include <string>
@@ -264,6 +265,11 @@ TEST(Codec, JsonRejectsBadClientFramesWithTheRightCode) {
       {R"({"send":)", errc::malformed_frame},
       {R"({"send":{}} trailing)", errc::malformed_frame},
       {"", errc::malformed_frame},
+      // Stricter than protobuf's lenient parser, which takes these: a JSON
+      // frame is RFC 8259 JSON.
+      {"{ping:{}}", errc::malformed_frame},
+      {"{'ping':{}}", errc::malformed_frame},
+      {R"({"ping":{},})", errc::malformed_frame},
       {"[]", errc::invalid_frame},
       {R"("x")", errc::invalid_frame},
       {"5", errc::invalid_frame},
@@ -484,3 +490,19 @@ TEST(Envelope, ConcurrentEncodedReturnsOneString) {
 
 }  // namespace
 }  // namespace chat
+
+namespace {
+
+TEST(Codec, NullFrameValueIsUnknownFrame) {
+  chat::v1::ClientFrame c;
+  const auto err = chat::decode(R"({"ping":null})", chat::wire_format::json, c);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, chat::errc::unknown_frame);
+  chat::v1::ServerFrame s;
+  const auto serr =
+      chat::decode(R"({"welcome":null})", chat::wire_format::json, s);
+  ASSERT_TRUE(serr);
+  EXPECT_EQ(serr->code, chat::errc::unknown_frame);
+}
+
+}  // namespace

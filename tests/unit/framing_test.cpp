@@ -1,13 +1,14 @@
 // Unit tests of varint-delimited framing: our writer and reader against each
 // other, against input split anywhere, and against protobuf's own
 // delimited-message functions.
+#include <chat/framing.hpp>
 #include <chat/v1/chat.pb.h>
+
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chat/framing.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <new>

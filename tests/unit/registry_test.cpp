@@ -1,14 +1,15 @@
 // Unit tests of the registry: connections by id and by user, identity on
 // removal, and consistency under concurrent use.
+#include <chat/registry.hpp>
+
+#include "support/fake_connection.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chat/registry.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "support/fake_connection.hpp"
 
 namespace chat {
 namespace {

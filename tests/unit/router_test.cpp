@@ -1,16 +1,17 @@
 // Unit tests of the router: who gets a message, what the sender is answered,
 // and the frames `handle()` answers, all over fake connections.
+#include <chat/router.hpp>
+
+#include "support/fake_connection.hpp"
+
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
-#include <chat/router.hpp>
 #include <chrono>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "support/fake_connection.hpp"
 
 namespace chat {
 namespace {

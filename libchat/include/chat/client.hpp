@@ -5,9 +5,9 @@
 // the public calls hand work to it and wait only where they say so.
 #pragma once
 
+#include <chat/codec.hpp>
 #include <chat/v1/chat.pb.h>
 
-#include <chat/codec.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>

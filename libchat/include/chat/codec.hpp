@@ -5,9 +5,9 @@
 // strings). The codec does no I/O: bytes in, messages out.
 #pragma once
 
+#include <chat/error.hpp>
 #include <chat/v1/chat.pb.h>
 
-#include <chat/error.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chat/hooks.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <string>

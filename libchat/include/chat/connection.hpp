@@ -6,9 +6,9 @@
 // state is never locked on the hot path.
 #pragma once
 
+#include <chat/envelope.hpp>
 #include <chat/v1/chat.pb.h>
 
-#include <chat/envelope.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>

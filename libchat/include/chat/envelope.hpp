@@ -5,9 +5,9 @@
 // most once, by the first connection that needs it.
 #pragma once
 
+#include <chat/codec.hpp>
 #include <chat/v1/chat.pb.h>
 
-#include <chat/codec.hpp>
 #include <memory>
 #include <mutex>
 #include <string>

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chat/connection.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -41,7 +42,7 @@ class registry {
   std::size_t count(std::string_view user) const;
 
   /// Live connections in all.
-  std::size_t size() const noexcept;
+  std::size_t size() const;
 
  private:
   struct shard;

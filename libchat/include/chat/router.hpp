@@ -6,12 +6,12 @@
 // delivery is the connection's `deliver()`, which only queues.
 #pragma once
 
-#include <chat/v1/chat.pb.h>
-
-#include <atomic>
 #include <chat/connection.hpp>
 #include <chat/hooks.hpp>
 #include <chat/registry.hpp>
+#include <chat/v1/chat.pb.h>
+
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -7,6 +7,7 @@
 
 #include <chat/config.hpp>
 #include <chat/endpoint.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -3,12 +3,13 @@
 // JSON goes through Boost.JSON first, for a precise syntax error and the
 // frame type, then through protobuf's own JSON parser, so what we accept is
 // exactly what the proto3 mapping defines.
+#include <chat/codec.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
-#include <chat/codec.hpp>
 #include <string>
 
 namespace chat {
@@ -53,11 +54,13 @@ std::optional<error> decode_json(std::string_view bytes, Frame& out) {
   }
   pb::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = true;
-  out.Clear();
   const auto st = pb::util::JsonStringToMessage(
       pb::StringPiece(bytes.data(), bytes.size()), &out, opts);
   if (!st.ok()) {
     return error{errc::invalid_frame, std::string(st.message())};
+  }
+  if (out.frame_case() == Frame::FRAME_NOT_SET) {  // e.g. {"ping":null}
+    return error{errc::unknown_frame, "frame names no known frame type"};
   }
   return std::nullopt;
 }

@@ -1,8 +1,7 @@
 // The chat::errc category, and the protocol names of its values.
-#include <chat/v1/chat.pb.h>
-
 #include <chat/error.hpp>
 #include <chat/hooks.hpp>
+#include <chat/v1/chat.pb.h>
 
 namespace chat {
 namespace {

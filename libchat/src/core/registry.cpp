@@ -1,7 +1,8 @@
 // Sharded registry: user -> connections, connection id -> connection.
+#include <chat/registry.hpp>
+
 #include <algorithm>
 #include <atomic>
-#include <chat/registry.hpp>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -45,33 +46,30 @@ registry::registry(std::size_t shards)
 
 registry::~registry() = default;
 
+// Both maps change under both locks, so a concurrent remove can never see a
+// connection in one map and not the other. The two shards live in separate
+// arrays, so the mutexes are distinct; scoped_lock orders them.
 bool registry::add(std::shared_ptr<connection> c) {
-  const std::size_t hi = string_hash{}(c->id()) & mask_;
-  const std::size_t hu = string_hash{}(c->user()) & mask_;
-  {
-    std::lock_guard lock(ids_[hi].mu);
-    if (!ids_[hi].ids.try_emplace(c->id(), c).second) return false;
-  }
-  std::lock_guard lock(users_[hu].mu);
-  users_[hu].users[c->user()].push_back(std::move(c));
+  shard& is = ids_[string_hash{}(c->id()) & mask_];
+  shard& us = users_[string_hash{}(c->user()) & mask_];
+  std::scoped_lock lock(is.mu, us.mu);
+  if (!is.ids.try_emplace(c->id(), c).second) return false;
+  us.users[c->user()].push_back(std::move(c));
   return true;
 }
 
 bool registry::remove(const connection& c) {
-  const std::size_t hi = string_hash{}(c.id()) & mask_;
-  const std::size_t hu = string_hash{}(c.user()) & mask_;
-  {
-    std::lock_guard lock(ids_[hi].mu);
-    const auto it = ids_[hi].ids.find(c.id());
-    if (it == ids_[hi].ids.end() || it->second.get() != &c) return false;
-    ids_[hi].ids.erase(it);
+  shard& is = ids_[string_hash{}(c.id()) & mask_];
+  shard& us = users_[string_hash{}(c.user()) & mask_];
+  std::scoped_lock lock(is.mu, us.mu);
+  const auto it = is.ids.find(c.id());
+  if (it == is.ids.end() || it->second.get() != &c) return false;
+  is.ids.erase(it);
+  if (const auto u = us.users.find(c.user()); u != us.users.end()) {
+    std::erase_if(u->second,
+                  [&](const connection_ptr& p) { return p.get() == &c; });
+    if (u->second.empty()) us.users.erase(u);
   }
-  std::lock_guard lock(users_[hu].mu);
-  const auto it = users_[hu].users.find(c.user());
-  if (it == users_[hu].users.end()) return true;
-  auto& list = it->second;
-  std::erase_if(list, [&](const connection_ptr& p) { return p.get() == &c; });
-  if (list.empty()) users_[hu].users.erase(it);
   return true;
 }
 
@@ -99,7 +97,7 @@ std::size_t registry::count(std::string_view user) const {
   return it == s.users.end() ? 0 : it->second.size();
 }
 
-std::size_t registry::size() const noexcept {
+std::size_t registry::size() const {
   std::size_t n = 0;
   for (std::size_t i = 0; i <= mask_; ++i) {
     std::lock_guard lock(ids_[i].mu);

@@ -1,7 +1,8 @@
 // The router: one send in, deliveries to the addressed user's connections
 // and exactly one answer out.
-#include <charconv>
 #include <chat/router.hpp>
+
+#include <charconv>
 #include <chrono>
 #include <vector>
 

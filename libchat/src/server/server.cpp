@@ -1,11 +1,12 @@
 // chat::server: a config in; threads, router and transports out.
-#include <charconv>
 #include <chat/server.hpp>
-#include <random>
 
 #include "server/shards.hpp"
 #include "transport/inproc.hpp"
 #include "transport/transport.hpp"
+
+#include <charconv>
+#include <random>
 
 namespace chat {
 

@@ -4,9 +4,10 @@
 // writes and timers run on that shard's thread only, so they never lock.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>

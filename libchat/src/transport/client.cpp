@@ -1,8 +1,9 @@
 // chat::client: a blocking client over WebSocket or raw TCP. Its I/O runs on
 // a client_context thread; public calls post there and wait on futures or
 // on the receive queue.
-#include <array>
-#include <atomic>
+#include <chat/client.hpp>
+#include <chat/framing.hpp>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,8 +13,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <chat/client.hpp>
-#include <chat/framing.hpp>
+
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -266,6 +268,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                                  [&] { return !inbox.empty() || ended; });
     if (!got) return std::make_error_code(std::errc::timed_out);
     if (inbox.empty() || !inbox.front().has_welcome()) {
+      // Refused: the server follows its error with a close; wait for it so
+      // closed_by() says why.
+      cv.wait_for(lock, opts.connect_timeout, [&] { return ended; });
       return std::make_error_code(std::errc::connection_refused);
     }
     connection_id = inbox.front().welcome().connection_id();

@@ -1,8 +1,8 @@
 // What every transport shares: logging, ids, registration, the tracker.
+#include "transport/transport.hpp"
+
 #include <charconv>
 #include <random>
-
-#include "transport/transport.hpp"
 
 namespace chat::detail {
 

@@ -1,14 +1,16 @@
 // detail::inproc_connection: a connection made of direct calls.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <chat/endpoint.hpp>
+
+#include "transport/transport.hpp"
+
+#include <boost/asio/io_context.hpp>
+
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
-
-#include "transport/transport.hpp"
 
 namespace chat::detail {
 

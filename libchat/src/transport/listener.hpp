@@ -1,11 +1,12 @@
 // detail::listener: accepts TCP connections and hands each to a shard.
 #pragma once
 
+#include "transport/transport.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <functional>
 
-#include "transport/transport.hpp"
+#include <functional>
 
 namespace chat::detail {
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chat/envelope.hpp>
+
 #include <string>
 #include <string_view>
 

@@ -1,16 +1,18 @@
 // The raw TCP transport: varint-delimited protobuf frames both ways. The
 // first client frame is a hello naming the user; the server closes with a
 // `close` frame carrying a WebSocket close code.
-#include <array>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <chat/framing.hpp>
-#include <deque>
 
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <deque>
 
 namespace chat::detail {
 namespace {

@@ -5,6 +5,9 @@
 #include <chat/config.hpp>
 #include <chat/connection.hpp>
 #include <chat/router.hpp>
+
+#include "server/shards.hpp"
+
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -14,8 +17,6 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
-
-#include "server/shards.hpp"
 
 namespace chat::detail {
 

@@ -1,17 +1,18 @@
 // The WebSocket transport: HTTP on one port, `GET /ws` upgrades, `GET
 // /healthz` answers. All of Beast's server-side templates live in this one
 // translation unit.
+#include "transport/listener.hpp"
+#include "transport/outgoing.hpp"
+#include "transport/transport.hpp"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+
 #include <deque>
 #include <optional>
-
-#include "transport/listener.hpp"
-#include "transport/outgoing.hpp"
-#include "transport/transport.hpp"
 
 namespace chat::detail {
 namespace {
