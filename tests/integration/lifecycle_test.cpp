@@ -195,5 +195,22 @@ TEST(Hooks, OnMessageVetoRejectsAndTheRecipientGetsNothing) {
   EXPECT_EQ(next(*bob).message().text(), "a fine message");
 }
 
+TEST(Lifecycle, StopClosesWithTheConfiguredCode) {
+  config c = test_config();
+  c.shutdown_close_code = close_code::service_restart;
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  auto ws = h.connect("alice", via::ws_json);
+  auto tcp = h.connect("bob", via::tcp);
+  ASSERT_TRUE(ws && tcp);
+  ASSERT_TRUE(h.wait_connections("bob", 1));
+  h.server().stop();
+  for (auto* cl : {ws.get(), tcp.get()}) {
+    ASSERT_TRUE(cl->wait_closed(5s));
+    EXPECT_EQ(cl->closed_by().code, 1012);
+    EXPECT_EQ(cl->closed_by().reason, "service restart");
+  }
+}
+
 }  // namespace
 }  // namespace chat::test
