@@ -1,6 +1,27 @@
 #include "flags.hpp"
 
 namespace chatd {
+namespace {
+
+// `text` as lines of at most `width` columns, each indented by `indent`.
+std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
+  std::string out, line(indent, ' ');
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    if (line.size() > indent && line.size() + 1 + word.size() > width) {
+      out.append(line).append("\n");
+      line.assign(indent, ' ');
+    }
+    if (line.size() > indent) line.push_back(' ');
+    line.append(word);
+    text = space == std::string_view::npos ? std::string_view{}
+                                           : text.substr(space + 1);
+  }
+  return out.append(line).append("\n");
+}
+
+}  // namespace
 
 std::string usage() {
   std::string out = R"(Usage: chatd [options]
@@ -20,7 +41,7 @@ Settings (flag, environment variable: meaning):
         .append(flag_name(s))
         .append(" VALUE, ")
         .append(env_name(s));
-    out.append("\n      ").append(s.help).append("\n");
+    out.append("\n").append(wrap(s.help, 6, 78));
   }
   out += R"(
 Other options:

@@ -62,10 +62,15 @@ std::string format_text(const chat::log_event& e, std::string_view ts) {
   char level[8];
   std::snprintf(level, sizeof level, "%-5s",
                 std::string(chat::to_string(e.level)).c_str());
-  std::string out = std::string(ts) + " " + level + " " + std::string(e.name);
+  std::string out = std::string(ts) + " " + level;
+  // Free text reads better bare; events are their name and key=value pairs.
+  const bool plain = e.name == "log" && e.fields.size() == 1;
+  if (!plain) out.append(" ").append(e.name);
   for (const auto& [key, value] : e.fields) {
     if (value.empty()) continue;
-    out.append(" ").append(key).append("=").append(value);
+    out.append(" ");
+    if (!plain) out.append(key).append("=");
+    out.append(value);
   }
   return out;
 }

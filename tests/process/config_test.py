@@ -176,10 +176,29 @@ class Logs(unittest.TestCase):
         self.assertRegex(refused["remote"], r"^127\.0\.0\.1:\d+$")
         self.assertNotIn(SECRET_TOKEN, server.output())
 
-    def test_log_format_text_from_env(self):
-        r = run_with_env(env_with(CHAT_LOG_FORMAT="text"), "--print-config")
-        self.assertIn('log_format = "text"', r.stdout)
-
+    def test_text_format_for_humans_from_env(self):
+        import re
+        import signal
+        import subprocess
+        proc = subprocess.Popen(
+            [chatd_test.CHATD, "--listen", "127.0.0.1:0", "--threads", "1"],
+            env=env_with(CHAT_LOG_FORMAT="text"), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        try:
+            line = proc.stdout.readline()
+            while line and "listening" not in line:
+                line = proc.stdout.readline()
+            self.assertRegex(line, r"^\d{4}-\d\d-\d\dT[\d:.]+Z info  listening "
+                                   r"transport=ws address=127\.0\.0\.1:0 "
+                                   r"port=\d+$")
+            proc.send_signal(signal.SIGTERM)
+            rest, _ = proc.communicate(timeout=10)
+            self.assertRegex(rest, r"info  draining signal=SIGTERM")
+            self.assertEqual(proc.returncode, 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
 
 def main():
     if len(sys.argv) < 2:
