@@ -31,12 +31,14 @@ void context::attach(const std::shared_ptr<connection>& c, std::string user,
     c->bind(make_connection_id(), user);
   } while (!reg.add(c));
   stats.opened(kind);
-  emit({log_level::info,
-        "connect",
-        {{"connection", c->id()},
-         {"user", c->user()},
-         {"transport", to_string(kind)},
-         {"remote", remote}}});
+  if (wants(log_level::info)) {
+    emit({log_level::info,
+          "connect",
+          {{"connection", c->id()},
+           {"user", c->user()},
+           {"transport", to_string(kind)},
+           {"remote", remote}}});
+  }
   if (cfg.hooks.on_connect) {
     try {
       cfg.hooks.on_connect(*c);
@@ -51,11 +53,13 @@ void context::attach(const std::shared_ptr<connection>& c, std::string user,
 void context::detach(const connection& c, transport_kind kind) {
   if (!reg.remove(c)) return;
   stats.closed(kind);
-  emit({log_level::info,
-        "disconnect",
-        {{"connection", c.id()},
-         {"user", c.user()},
-         {"transport", to_string(kind)}}});
+  if (wants(log_level::info)) {
+    emit({log_level::info,
+          "disconnect",
+          {{"connection", c.id()},
+           {"user", c.user()},
+           {"transport", to_string(kind)}}});
+  }
   if (cfg.hooks.on_disconnect) {
     try {
       cfg.hooks.on_disconnect(c);

@@ -9,8 +9,8 @@
 namespace chat::detail {
 
 void context::emit(const log_event& e) const noexcept {
+  if (!wants(e.level)) return;
   const auto& h = cfg.hooks;
-  if (e.level < h.min_level || h.min_level == log_level::off) return;
   try {
     if (h.on_event) return h.on_event(e);
     if (!h.log) return;
@@ -28,6 +28,7 @@ void context::emit(const log_event& e) const noexcept {
 void context::refused(transport_kind kind, std::string_view remote, refusal why,
                       unsigned status, std::string_view reason) {
   stats.refused(why);
+  if (!wants(log_level::info)) return;
   const std::string status_text = std::to_string(status);
   emit({log_level::info,
         "handshake_refused",

@@ -102,6 +102,12 @@ struct context {
   /// Reports an event through hooks.on_event, or as one line of text through
   /// hooks.log when that is unset; filtered by hooks.min_level.
   void emit(const log_event& e) const noexcept;
+  /// Whether an event at `l` goes anywhere; check before building one, so
+  /// that a server without log hooks allocates nothing for events.
+  bool wants(log_level l) const noexcept {
+    const auto& h = cfg.hooks;
+    return (h.on_event || h.log) && l >= h.min_level && l != log_level::off;
+  }
 
   /// Who the client of a handshake is: the authenticate hook's verdict, or
   /// with none set (`--auth none`) the claimed name if it is a valid one.
