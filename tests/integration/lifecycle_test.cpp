@@ -165,6 +165,8 @@ TEST(Hooks, AuthenticateMapsTokensToUsersAndRefusesWithTheHookStatus) {
   auto tcp =
       std::make_unique<client>(h.options("whoever", via::tcp), &h.context());
   EXPECT_TRUE(tcp->connect());  // no token: refused
+  // connect() returns on the error frame; the close frame follows it.
+  ASSERT_TRUE(tcp->wait_closed(5s));
   EXPECT_EQ(tcp->closed_by().code, 1008);
   EXPECT_FALSE(h.server().online("whoever"));
 }
