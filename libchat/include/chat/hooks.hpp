@@ -51,8 +51,8 @@ std::string_view to_string(log_level l) noexcept;
 /// One thing that happened, with its fields as data, for structured logs.
 /// Events: "connect" (connection, user, transport, remote), "disconnect"
 /// (connection, user, transport) and "handshake_refused" (transport, remote,
-/// reason, status). Fields never hold message bodies or tokens. Valid only
-/// during the call.
+/// reason, status, detail), all at info level. Fields never hold message
+/// bodies or tokens. Valid only during the call.
 struct log_event {
   log_level level = log_level::info;
   std::string_view name;
