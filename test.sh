@@ -24,6 +24,14 @@ trap report EXIT
 . cmake/deps.sh
 deps_install "${CHAT_BUILD_DEPS[@]}" "${CHAT_TEST_DEPS[@]}"
 
+# The HCL parser for tests/deploy/terraform_test.py, from the npm registry
+# into tests/deploy/node_modules; skipped when present or when npm is absent
+# (the test then reports itself skipped).
+if [ ! -d tests/deploy/node_modules/@cdktf/hcl2json ] && command -v npm >/dev/null; then
+  (cd tests/deploy && npm ci --no-audit --no-fund >&2) ||
+    echo "test.sh: npm ci in tests/deploy failed; the HCL test will skip" >&2
+fi
+
 # Tests are forced on so that presets that leave them off (release, bench)
 # still have something to run.
 cmake --preset "$preset" -DCHAT_BUILD_TESTS=ON

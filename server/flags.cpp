@@ -1,54 +1,67 @@
 #include "flags.hpp"
 
-#include <charconv>
-
 namespace chatd {
 namespace {
 
-bool parse_level(std::string_view s, chat::log_level& out) {
-  using chat::log_level;
-  for (auto l : {log_level::trace, log_level::debug, log_level::info,
-                 log_level::warn, log_level::error, log_level::off}) {
-    if (s == chat::to_string(l)) {
-      out = l;
-      return true;
+// `text` as lines of at most `width` columns, each indented by `indent`.
+std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
+  std::string out, line(indent, ' ');
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    if (line.size() > indent && line.size() + 1 + word.size() > width) {
+      out.append(line).append("\n");
+      line.assign(indent, ' ');
     }
+    if (line.size() > indent) line.push_back(' ');
+    line.append(word);
+    text = space == std::string_view::npos ? std::string_view{}
+                                           : text.substr(space + 1);
   }
-  return false;
-}
-
-bool parse_uint(std::string_view s, unsigned& out) {
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc{} && r.ptr == s.data() + s.size();
+  return out.append(line).append("\n");
 }
 
 }  // namespace
 
 std::string usage() {
-  return R"(Usage: chatd [options]
+  std::string out = R"(Usage: chatd [options]
 
 chatd routes one-to-one chat messages between authenticated users over
 WebSocket (JSON or protobuf frames) and raw TCP (varint-delimited protobuf).
-Protocol: docs/protocol.md.
+Protocol: docs/protocol.md. HTTP on the listen address: GET /ws upgrades,
+/healthz (alive), /readyz (accepting), /metrics (Prometheus).
 
-Options:
-  --listen HOST:PORT      WebSocket and HTTP address (default 127.0.0.1:8080);
-                          GET /ws upgrades, GET /healthz answers "ok"
-  --tcp-listen HOST:PORT  also serve raw TCP here (default: off)
-  --threads N             I/O threads, one event loop each (default: one per core)
-  --auth MODE             how clients prove who they are; "none" (the default):
-                          the user is ?user=NAME on /ws, or the TCP hello.
-                          For development only: anyone can claim any name
-  --log-level LEVEL       trace, debug, info, warn, error or off (default info)
-  --help                  print this help and exit
-  --version               print the version and exit
+Every setting is a flag, a CHAT_* environment variable and a key of the TOML
+config file; a flag wins over the environment, which wins over the file.
 
-Signals: SIGINT and SIGTERM stop accepting, flush what is queued, close every
-connection with 1001 "going away" and exit 0.
+Settings (flag, environment variable: meaning):
 )";
+  for (const auto& s : settings()) {
+    out.append("  ")
+        .append(flag_name(s))
+        .append(" VALUE, ")
+        .append(env_name(s));
+    out.append("\n").append(wrap(s.help, 6, 78));
+  }
+  out += R"(
+Other options:
+  --config FILE, CHAT_CONFIG   read settings from a TOML file first
+  --print-config               print the effective configuration as TOML, exit
+  --help                       print this help and exit
+  --version                    print the version and exit
+
+Logs go to stdout, one JSON object per line (--log-format text for humans);
+they never contain message bodies or tokens.
+
+Signals: SIGINT and SIGTERM stop accepting (/readyz answers 503), flush what
+is queued, close every connection with --shutdown-close-code (1012 "service
+restart" by default: clients should reconnect) within --drain-timeout, and
+exit 0.
+)";
+  return out;
 }
 
-bool parse_flags(const std::vector<std::string>& args, options& out,
+bool parse_flags(const std::vector<std::string>& args, command_line& out,
                  std::string& error) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];
@@ -73,38 +86,30 @@ bool parse_flags(const std::vector<std::string>& args, options& out,
       out.help = true;
     } else if (name == "--version") {
       out.version = true;
-    } else if (name == "--listen") {
+    } else if (name == "--print-config") {
+      out.print_config = true;
+    } else if (name == "--config") {
       if (!take()) return false;
-      out.cfg.listen = value;
-    } else if (name == "--tcp-listen") {
-      if (!take()) return false;
-      out.cfg.tcp_listen = value;
-    } else if (name == "--threads") {
-      if (!take()) return false;
-      if (!parse_uint(value, out.cfg.threads) || out.cfg.threads > 1024) {
-        error = "--threads: expected a number from 0 to 1024, got \"" + value +
-                "\"";
-        return false;
-      }
-    } else if (name == "--auth") {
-      if (!take()) return false;
-      if (value != "none") {
-        error = "--auth: only \"none\" is supported in this version, got \"" +
-                value + "\"";
-        return false;
-      }
-      out.auth = value;
-    } else if (name == "--log-level") {
-      if (!take()) return false;
-      if (!parse_level(value, out.cfg.hooks.min_level)) {
-        error =
-            "--log-level: expected trace, debug, info, warn, error or off, got "
-            "\"" +
-            value + "\"";
-        return false;
-      }
+      out.config_file = value;
     } else {
-      error = "unknown option \"" + name + "\" (see --help)";
+      const setting* s = nullptr;
+      for (const auto& candidate : settings())
+        if (flag_name(candidate) == name) s = &candidate;
+      if (s == nullptr) {
+        error = "unknown option \"" + name + "\" (see --help)";
+        return false;
+      }
+      if (!take()) return false;
+      out.assignments.emplace_back(s, value);
+    }
+  }
+  return true;
+}
+
+bool apply_flags(const command_line& cli, options& o, std::string& error) {
+  for (const auto& [s, value] : cli.assignments) {
+    if (auto why = s->apply(value, o); !why.empty()) {
+      error = flag_name(*s) + ": " + why;
       return false;
     }
   }

@@ -165,6 +165,8 @@ TEST(Hooks, AuthenticateMapsTokensToUsersAndRefusesWithTheHookStatus) {
   auto tcp =
       std::make_unique<client>(h.options("whoever", via::tcp), &h.context());
   EXPECT_TRUE(tcp->connect());  // no token: refused
+  // connect() returns on the error frame; the close frame follows it.
+  ASSERT_TRUE(tcp->wait_closed(5s));
   EXPECT_EQ(tcp->closed_by().code, 1008);
   EXPECT_FALSE(h.server().online("whoever"));
 }
@@ -193,6 +195,23 @@ TEST(Hooks, OnMessageVetoRejectsAndTheRecipientGetsNothing) {
   alice->send("bob", "a fine message", "s-3");
   ASSERT_TRUE(next(*alice).has_sent());
   EXPECT_EQ(next(*bob).message().text(), "a fine message");
+}
+
+TEST(Lifecycle, StopClosesWithTheConfiguredCode) {
+  config c = test_config();
+  c.shutdown_close_code = close_code::service_restart;
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  auto ws = h.connect("alice", via::ws_json);
+  auto tcp = h.connect("bob", via::tcp);
+  ASSERT_TRUE(ws && tcp);
+  ASSERT_TRUE(h.wait_connections("bob", 1));
+  h.server().stop();
+  for (auto* cl : {ws.get(), tcp.get()}) {
+    ASSERT_TRUE(cl->wait_closed(5s));
+    EXPECT_EQ(cl->closed_by().code, 1012);
+    EXPECT_EQ(cl->closed_by().reason, "service restart");
+  }
 }
 
 }  // namespace

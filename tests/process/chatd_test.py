@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """chatd as a process: flags, HTTP endpoints, a third-party WebSocket client
-and graceful shutdown on SIGTERM.
+and graceful shutdown on SIGTERM (close 1012, or 1001 when configured).
 
 Usage: /usr/bin/python3 tests/process/chatd_test.py PATH/TO/chatd
 
@@ -45,22 +45,23 @@ def run_chatd(*args, timeout=10):
 
 
 class Chatd:
-    """A running chatd whose stderr is read by a thread, line by line."""
+    """A running chatd whose log (stdout, JSON lines) is read by a thread."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.proc = subprocess.Popen(
             [CHATD, "--listen", f"{HOST}:0", *args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, env=env)
         self.lines = []
         self._queue = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        match = self.wait_for_line(r"websocket on \S+ \(port (\d+)\)")
+        match = self.wait_for_line(
+            r'"event":"listening","transport":"ws".*"port":"(\d+)"')
         self.port = int(match.group(1))
 
     def _read(self):
-        for line in self.proc.stderr:
+        for line in self.proc.stdout:
             self.lines.append(line.rstrip("\n"))
             self._queue.put(line)
         self._queue.put(None)  # end of stream
@@ -73,7 +74,7 @@ class Chatd:
             if remaining <= 0:
                 raise AssertionError(
                     f"chatd did not log /{pattern}/ within {timeout}s; "
-                    f"stderr so far:\n{self.stderr()}")
+                    f"log so far:\n{self.output()}")
             try:
                 line = self._queue.get(timeout=remaining)
             except queue.Empty:
@@ -81,11 +82,11 @@ class Chatd:
             if line is None:
                 raise AssertionError(
                     f"chatd exited ({self.proc.wait()}) before logging "
-                    f"/{pattern}/; stderr:\n{self.stderr()}")
+                    f"/{pattern}/; log:\n{self.output()}")
             if match := regex.search(line):
                 return match
 
-    def stderr(self):
+    def output(self):
         return "\n".join(self.lines)
 
     def url(self, path):
@@ -99,7 +100,12 @@ class Chatd:
             self.proc.kill()
         self.proc.wait()
         self._reader.join(timeout=5)
-        self.proc.stderr.close()
+        self.proc.stdout.close()
+
+    def events(self, name=None):
+        """The log lines so far as JSON objects (every line must be one)."""
+        out = [json.loads(line) for line in self.lines]
+        return [e for e in out if name is None or e["event"] == name]
 
 
 class Peer:
@@ -154,7 +160,9 @@ class Flags(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("Usage", r.stdout)
         for flag in ("--listen", "--tcp-listen", "--threads", "--log-level",
-                     "--auth"):
+                     "--auth", "--log-format", "--drain-timeout",
+                     "--shutdown-close-code", "--config", "--print-config",
+                     "CHAT_LISTEN", "CHAT_DRAIN_TIMEOUT"):
             self.assertIn(flag, r.stdout)
 
     def test_version(self):
@@ -199,7 +207,7 @@ class Serving(unittest.TestCase):
         cls.server.kill()
 
     def fail_with_log(self, e):
-        raise AssertionError(f"{e}\nchatd stderr:\n{self.server.stderr()}") from e
+        raise AssertionError(f"{e}\nchatd log:\n{self.server.output()}") from e
 
     def assert_welcome(self, frame, user):
         self.assertEqual(list(frame), ["welcome"])
@@ -319,7 +327,7 @@ class Shutdown(unittest.TestCase):
     def tearDown(self):
         self.server.kill()
 
-    def test_sigterm_closes_clients_with_1001_and_exits_0(self):
+    def sigterm_session(self, expected_code):
         async def session():
             alice = await Peer.connect(self.server, "alice")
             bob = await Peer.connect(self.server, "bob")
@@ -333,21 +341,31 @@ class Shutdown(unittest.TestCase):
             self.server.proc.send_signal(signal.SIGTERM)
             # Bob's message was queued before the signal: it comes first.
             self.assertEqual(list(await bob.recv()), ["message"])
-            self.assertEqual(await alice.closed_code(), 1001)
-            self.assertEqual(await bob.closed_code(), 1001)
+            self.assertEqual(await alice.closed_code(), expected_code)
+            self.assertEqual(await bob.closed_code(), expected_code)
 
         transcript("--- graceful shutdown ---")
         try:
             asyncio.run(asyncio.wait_for(session(), 30))
         except (OSError, asyncio.TimeoutError,
                 websockets.exceptions.WebSocketException) as e:
-            raise AssertionError(f"{e}\nchatd stderr:\n{self.server.stderr()}")
+            raise AssertionError(f"{e}\nchatd log:\n{self.server.output()}")
         try:
             code = self.server.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.fail(f"chatd still runs 10 s after SIGTERM; stderr:\n"
-                      f"{self.server.stderr()}")
-        self.assertEqual(code, 0, self.server.stderr())
+            self.fail(f"chatd still runs 10 s after SIGTERM; log:\n"
+                      f"{self.server.output()}")
+        self.assertEqual(code, 0, self.server.output())
+        self.assertEqual(len(self.server.events("draining")), 1)
+
+    def test_sigterm_closes_clients_with_1012_and_exits_0(self):
+        # 1012 "service restart": clients should reconnect, to another task.
+        self.sigterm_session(1012)
+
+    def test_shutdown_close_code_1001_is_honoured(self):
+        self.server.kill()
+        self.server = Chatd("--threads", "2", "--shutdown-close-code", "1001")
+        self.sigterm_session(1001)
 
 
 def main():

@@ -4,6 +4,7 @@
 // client written against either behaves the same.
 #pragma once
 
+#include <chat/connection.hpp>
 #include <chat/hooks.hpp>
 
 #include <chrono>
@@ -38,6 +39,11 @@ struct config {
   /// How long `stop()` lets connections flush what is queued before it
   /// closes them anyway.
   std::chrono::milliseconds drain_timeout{5'000};
+
+  /// The close code `stop()` sends every connection. 1001 "going away" says
+  /// the server is leaving; 1012 "service restart" tells clients to
+  /// reconnect, which is what a rolling deploy wants (chatd uses it).
+  close_code shutdown_close_code = close_code::going_away;
 
   /// Names this node in connection and message ids; empty picks a random one.
   std::string node_id;

@@ -27,6 +27,7 @@ enum class close_code : std::uint16_t {
   policy_violation = 1008,
   too_big = 1009,
   internal_error = 1011,
+  service_restart = 1012,
 };
 
 /// Thread safety: `id()` and `user()` are set before the connection is

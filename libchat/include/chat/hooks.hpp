@@ -48,6 +48,17 @@ enum class log_level { trace, debug, info, warn, error, off };
 /// The name of a level: "trace", "debug", "info", "warn", "error", "off".
 std::string_view to_string(log_level l) noexcept;
 
+/// One thing that happened, with its fields as data, for structured logs.
+/// Events: "connect" (connection, user, transport, remote), "disconnect"
+/// (connection, user, transport) and "handshake_refused" (transport, remote,
+/// reason, status, detail), all at info level. Fields never hold message
+/// bodies or tokens. Valid only during the call.
+struct log_event {
+  log_level level = log_level::info;
+  std::string_view name;
+  std::vector<std::pair<std::string_view, std::string_view>> fields;
+};
+
 struct hooks {
   /// Where the library reports what happened (it never prints). Called from
   /// any thread; must be thread-safe.
@@ -69,7 +80,12 @@ struct hooks {
   /// A registered connection went away. Runs on its I/O thread.
   std::function<void(const connection&)> on_disconnect;
 
-  /// Messages below this level are not formatted at all.
+  /// Receives connect, disconnect and refused-handshake events with their
+  /// fields. Unset, those are reported through `log` as text instead. Called
+  /// from any thread; must be thread-safe.
+  std::function<void(const log_event&)> on_event;
+
+  /// Messages and events below this level are not formatted at all.
   log_level min_level = log_level::info;
 };
 

@@ -56,6 +56,17 @@ class router {
     return delivered_.load(std::memory_order_relaxed);
   }
 
+  /// Messages handed to a recipient connection, since start: a send to a
+  /// user with two connections counts two.
+  std::uint64_t deliveries() const noexcept {
+    return deliveries_.load(std::memory_order_relaxed);
+  }
+
+  /// True once close() was called.
+  bool closed() const noexcept {
+    return closed_.load(std::memory_order_relaxed);
+  }
+
  private:
   std::string next_message_id();
 
@@ -64,6 +75,7 @@ class router {
   const hooks* hooks_;
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> deliveries_{0};
   std::atomic<bool> closed_{false};
 };
 

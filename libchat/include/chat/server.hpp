@@ -31,7 +31,8 @@ class server {
   /// address, a port in use) nothing runs and the error says why.
   [[nodiscard]] std::error_code start();
 
-  /// Stops accepting, closes every connection with 1001 "going away" after
+  /// Stops accepting, closes every connection with
+  /// `config::shutdown_close_code` (1001 "going away" unless set) after
   /// flushing what is queued for it (up to `drain_timeout`), joins the
   /// threads. Idempotent.
   void stop();
@@ -58,6 +59,13 @@ class server {
   std::size_t connection_count() const;
 
   const config& settings() const noexcept;
+
+  /// The server's metrics in the Prometheus text exposition format (what
+  /// `GET /metrics` serves), for embedders that serve them elsewhere.
+  std::string metrics_text() const;
+
+  /// Running and not draining: what `GET /readyz` reports.
+  bool ready() const noexcept;
 
  private:
   struct impl;

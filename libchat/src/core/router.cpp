@@ -163,6 +163,7 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send) {
   const auto env = std::make_shared<const envelope>(std::move(frame));
   for (const auto& c : targets) c->deliver(env);
   delivered_.fetch_add(1, std::memory_order_relaxed);
+  deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
 
   v1::ServerFrame answer;
   v1::Sent* sent = answer.mutable_sent();

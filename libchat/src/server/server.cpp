@@ -30,10 +30,12 @@ struct server::impl {
         node(cfg.node_id.empty() ? random_node_id() : cfg.node_id),
         route(reg, node, &cfg.hooks),
         io(cfg.threads),
-        ctx{cfg, route, reg, io, sessions, detail::logger(cfg.hooks), node} {}
+        ctx{cfg,  route, reg, io, sessions, detail::logger(cfg.hooks),
+            node, stats} {}
 
   config cfg;
   std::string node;
+  detail::metrics stats;
   registry reg;
   router route;
   detail::tracker sessions;
@@ -108,7 +110,7 @@ std::shared_ptr<endpoint> server::attach(
   auto c = std::make_shared<detail::inproc_connection>(m.ctx, m.io.next(),
                                                        std::move(on_frame));
   m.sessions.add(c);
-  m.ctx.attach(c, std::move(user));
+  m.ctx.attach(c, std::move(user), detail::transport_kind::inproc, {});
   return c;
 }
 
@@ -119,5 +121,11 @@ std::size_t server::connections(std::string_view user) const {
 std::size_t server::connection_count() const { return impl_->reg.size(); }
 
 const config& server::settings() const noexcept { return impl_->cfg; }
+
+std::string server::metrics_text() const { return impl_->ctx.metrics_text(); }
+
+bool server::ready() const noexcept {
+  return impl_->running && impl_->ctx.accepting();
+}
 
 }  // namespace chat

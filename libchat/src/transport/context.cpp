@@ -25,13 +25,19 @@ std::string context::make_connection_id() const {
   return id;
 }
 
-void context::attach(const std::shared_ptr<connection>& c, std::string user) {
+void context::attach(const std::shared_ptr<connection>& c, std::string user,
+                     transport_kind kind, std::string_view remote) {
   do {
     c->bind(make_connection_id(), user);
   } while (!reg.add(c));
-  if (log.enabled(log_level::debug)) {
-    log(log_level::debug,
-        "connect user=" + c->user() + " connection=" + c->id());
+  stats.opened(kind);
+  if (wants(log_level::info)) {
+    emit({log_level::info,
+          "connect",
+          {{"connection", c->id()},
+           {"user", c->user()},
+           {"transport", to_string(kind)},
+           {"remote", remote}}});
   }
   if (cfg.hooks.on_connect) {
     try {
@@ -44,11 +50,15 @@ void context::attach(const std::shared_ptr<connection>& c, std::string user) {
   }
 }
 
-void context::detach(const connection& c) {
+void context::detach(const connection& c, transport_kind kind) {
   if (!reg.remove(c)) return;
-  if (log.enabled(log_level::debug)) {
-    log(log_level::debug,
-        "disconnect user=" + c.user() + " connection=" + c.id());
+  stats.closed(kind);
+  if (wants(log_level::info)) {
+    emit({log_level::info,
+          "disconnect",
+          {{"connection", c.id()},
+           {"user", c.user()},
+           {"transport", to_string(kind)}}});
   }
   if (cfg.hooks.on_disconnect) {
     try {

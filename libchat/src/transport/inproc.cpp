@@ -51,7 +51,7 @@ void inproc_connection::close(close_code code, std::string_view reason) {
     closed_ = true;
     cv_.notify_all();
   }
-  ctx_.detach(*this);
+  ctx_.detach(*this, transport_kind::inproc);
   if (ctx_.log.enabled(log_level::debug)) {
     ctx_.log(log_level::debug, "endpoint " + id() + " closed: " +
                                    std::to_string(static_cast<int>(code)) +
@@ -66,7 +66,7 @@ v1::ServerFrame inproc_connection::send(v1::Send send) {
     if (closed_)
       return make_error(errc::unavailable, "endpoint is closed", send.id());
   }
-  return ctx_.route.route({user(), id()}, send);
+  return ctx_.route_send({user(), id()}, send);
 }
 
 std::optional<v1::ServerFrame> inproc_connection::receive(

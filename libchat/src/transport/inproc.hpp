@@ -42,7 +42,10 @@ class inproc_connection final
       std::chrono::milliseconds timeout) override;
   void close() override { close(close_code::normal, "closed"); }
 
-  void shutdown() override { close(close_code::going_away, "going away"); }
+  void shutdown() override {
+    close(ctx_.cfg.shutdown_close_code,
+          shutdown_reason(ctx_.cfg.shutdown_close_code));
+  }
   void terminate() override { shutdown(); }
 
  private:

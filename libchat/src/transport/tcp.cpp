@@ -70,7 +70,10 @@ class tcp_session final : public connection,
               });
   }
 
-  void shutdown() override { close(close_code::going_away, "going away"); }
+  void shutdown() override {
+    close(ctx_.cfg.shutdown_close_code,
+          shutdown_reason(ctx_.cfg.shutdown_close_code));
+  }
 
   void terminate() override {
     net::post(sock_.get_executor(),
@@ -124,30 +127,35 @@ class tcp_session final : public connection,
       return;
     }
     if (authed_) {
-      const v1::ServerFrame answer = ctx_.route.handle(*this, frame);
+      const v1::ServerFrame answer = ctx_.handle(*this, frame);
       if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET)
         send_frame(answer);
       return;
     }
-    if (frame.frame_case() != v1::ClientFrame::kHello) {
-      send_frame(
-          make_error(errc::unauthenticated, "the first frame must be a hello"));
-      return begin_close(close_code::policy_violation, "hello expected");
-    }
-    const v1::Hello& hello = frame.hello();
     boost::system::error_code ec;
     const auto remote = sock_.remote_endpoint(ec);
     const std::string remote_text =
         ec ? std::string()
            : remote.address().to_string() + ":" + std::to_string(remote.port());
+    if (frame.frame_case() != v1::ClientFrame::kHello) {
+      ctx_.refused(transport_kind::tcp, remote_text, refusal::no_hello, 0,
+                   "the first frame must be a hello");
+      send_frame(
+          make_error(errc::unauthenticated, "the first frame must be a hello"));
+      return begin_close(close_code::policy_violation, "hello expected");
+    }
+    const v1::Hello& hello = frame.hello();
     auth_result r = ctx_.authenticate(
         {"tcp", remote_text, {}, hello.user(), hello.token(), {}});
     if (r.user.empty()) {
+      ctx_.refused(transport_kind::tcp, remote_text, refusal_for(r.status),
+                   r.status, r.reason);
       send_frame(make_error(errc::unauthenticated, r.reason));
       return begin_close(close_code::policy_violation, "unauthenticated");
     }
     authed_ = true;
-    ctx_.attach(shared_from_this(), std::move(r.user));
+    ctx_.attach(shared_from_this(), std::move(r.user), transport_kind::tcp,
+                remote_text);
     arm_timer(ctx_.cfg.idle_timeout);
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());
@@ -229,7 +237,7 @@ class tcp_session final : public connection,
     f.mutable_close()->set_reason(std::string(reason));
     send_frame(f);
     closing_ = true;
-    ctx_.detach(*this);
+    ctx_.detach(*this, transport_kind::tcp);
     if (!writing_) shut_down_send();
   }
 
@@ -256,7 +264,7 @@ class tcp_session final : public connection,
       queue_.clear();  // else on_write does, once the write lets go
     timer_.cancel();
     abort();
-    ctx_.detach(*this);
+    ctx_.detach(*this, transport_kind::tcp);
   }
 
   context& ctx_;

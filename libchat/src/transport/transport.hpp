@@ -6,6 +6,7 @@
 #include <chat/connection.hpp>
 #include <chat/router.hpp>
 
+#include "core/metrics.hpp"
 #include "server/shards.hpp"
 
 #include <condition_variable>
@@ -39,7 +40,7 @@ class logger {
 class session_base {
  public:
   virtual ~session_base() = default;
-  virtual void shutdown() = 0;   // flush, then close with "going away"
+  virtual void shutdown() = 0;   // flush, then close (cfg.shutdown_close_code)
   virtual void terminate() = 0;  // close the socket now
 };
 
@@ -71,15 +72,43 @@ struct context {
   tracker& sessions;
   logger log;
   std::string node;
+  metrics& stats;
 
   /// A fresh connection id: the node, then 64 random bits.
   std::string make_connection_id() const;
 
   /// Names `c` for `user` with a fresh id (retrying on the rare collision),
-  /// registers it and runs the on_connect hook. Call on c's thread.
-  void attach(const std::shared_ptr<connection>& c, std::string user);
+  /// registers it, counts and reports it, and runs the on_connect hook. Call
+  /// on c's thread. `remote` is the peer's address (empty in-process).
+  void attach(const std::shared_ptr<connection>& c, std::string user,
+              transport_kind kind, std::string_view remote);
   /// Unregisters `c` and runs the on_disconnect hook, if it was registered.
-  void detach(const connection& c);
+  void detach(const connection& c, transport_kind kind);
+
+  /// Counts and reports a refused handshake (the access log of refusals).
+  void refused(transport_kind kind, std::string_view remote, refusal why,
+               unsigned status, std::string_view reason);
+
+  /// Routes one send through the router, timing it and counting its outcome.
+  v1::ServerFrame route_send(const sender& from, v1::Send& send);
+  /// The router's handle(), with sends going through route_send().
+  v1::ServerFrame handle(const connection& from, v1::ClientFrame& frame);
+
+  /// Ready to accept new clients: started and not draining (/readyz).
+  bool accepting() const noexcept { return !route.closed(); }
+
+  /// The Prometheus text of stats (GET /metrics).
+  std::string metrics_text() const;
+
+  /// Reports an event through hooks.on_event, or as one line of text through
+  /// hooks.log when that is unset; filtered by hooks.min_level.
+  void emit(const log_event& e) const noexcept;
+  /// Whether an event at `l` goes anywhere; check before building one, so
+  /// that a server without log hooks allocates nothing for events.
+  bool wants(log_level l) const noexcept {
+    const auto& h = cfg.hooks;
+    return (h.on_event || h.log) && l >= h.min_level && l != log_level::off;
+  }
 
   /// Who the client of a handshake is: the authenticate hook's verdict, or
   /// with none set (`--auth none`) the claimed name if it is a valid one.
@@ -98,6 +127,18 @@ class transport {
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx);
 std::unique_ptr<transport> make_tcp_transport(context& ctx);
+
+/// The refusal an authentication verdict's HTTP status stands for.
+inline refusal refusal_for(unsigned status) noexcept {
+  return status == 400   ? refusal::invalid_user
+         : status == 401 ? refusal::unauthorized
+                         : refusal::forbidden;
+}
+
+/// The close reason sent with a shutdown close code.
+inline std::string_view shutdown_reason(close_code c) noexcept {
+  return c == close_code::service_restart ? "service restart" : "going away";
+}
 
 /// Parses "host:port" or "[v6]:port"; false when it is neither.
 bool split_host_port(std::string_view addr, std::string& host,

@@ -1,6 +1,6 @@
-// The WebSocket transport: HTTP on one port, `GET /ws` upgrades, `GET
-// /healthz` answers. All of Beast's server-side templates live in this one
-// translation unit.
+// The WebSocket transport: HTTP on one port, `GET /ws` upgrades; the plain
+// HTTP endpoints are in http_routes.cpp.
+#include "transport/http_routes.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
@@ -34,7 +34,7 @@ class ws_session final : public connection,
   ~ws_session() override { ctx_.sessions.remove(this); }
 
   void run(http::request<http::string_body> req, std::string user,
-           bool echo_subprotocol) {
+           std::string remote, bool echo_subprotocol) {
     ws_.set_option(websocket::stream_base::timeout{
         ctx_.cfg.handshake_timeout, ctx_.cfg.idle_timeout, true});
     beast::get_lowest_layer(ws_).expires_never();
@@ -46,10 +46,11 @@ class ws_session final : public connection,
           if (echo_subprotocol)
             res.set(http::field::sec_websocket_protocol, proto);
         }));
-    ws_.async_accept(req, [self = shared_from_this(), user = std::move(user)](
-                              beast::error_code ec) mutable {
-      self->on_accept(ec, std::move(user));
-    });
+    ws_.async_accept(
+        req, [self = shared_from_this(), user = std::move(user),
+              remote = std::move(remote)](beast::error_code ec) mutable {
+          self->on_accept(ec, std::move(user), remote);
+        });
   }
 
   void deliver(envelope_ptr env) override {
@@ -73,7 +74,10 @@ class ws_session final : public connection,
               });
   }
 
-  void shutdown() override { close(close_code::going_away, "going away"); }
+  void shutdown() override {
+    close(ctx_.cfg.shutdown_close_code,
+          shutdown_reason(ctx_.cfg.shutdown_close_code));
+  }
 
   void terminate() override {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
@@ -82,13 +86,15 @@ class ws_session final : public connection,
   }
 
  private:
-  void on_accept(beast::error_code ec, std::string user) {
+  void on_accept(beast::error_code ec, std::string user,
+                 std::string_view remote) {
     if (ec) {
       ctx_.log(log_level::debug, "websocket handshake: " + ec.message());
       return;
     }
     accepted_ = true;
-    ctx_.attach(shared_from_this(), std::move(user));
+    ctx_.attach(shared_from_this(), std::move(user), transport_kind::ws,
+                remote);
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());
     welcome.mutable_welcome()->set_user(this->user());
@@ -114,8 +120,8 @@ class ws_session final : public connection,
         bytes, ws_.got_text() ? wire_format::json : wire_format::protobuf,
         frame);
     buf_.consume(buf_.size());
-    const v1::ServerFrame answer = err ? make_error(err->code, err->message)
-                                       : ctx_.route.handle(*this, frame);
+    const v1::ServerFrame answer =
+        err ? make_error(err->code, err->message) : ctx_.handle(*this, frame);
     if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET) {
       enqueue({nullptr, encode(answer, fmt_)});
     }
@@ -130,7 +136,7 @@ class ws_session final : public connection,
     done_ = true;
     if (!writing_)
       queue_.clear();  // else on_write does, once the write lets go
-    ctx_.detach(*this);
+    ctx_.detach(*this, transport_kind::ws);
   }
 
   // Starts a write when the queue goes from empty to one; on_write drains it.
@@ -189,18 +195,6 @@ class ws_session final : public connection,
   bool done_ = false;
 };
 
-http::response<http::string_body> text_response(unsigned version,
-                                                http::status status,
-                                                std::string body) {
-  http::response<http::string_body> res{status, version};
-  res.set(http::field::server, "chatd");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.set(http::field::cache_control, "no-store");
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
 // A plain HTTP connection: serves small requests until it upgrades.
 class http_session final : public session_base,
                            public std::enable_shared_from_this<http_session> {
@@ -242,71 +236,50 @@ class http_session final : public session_base,
     if (ec) return;
     auto req = parser_->release();
     if (websocket::is_upgrade(req)) return upgrade(std::move(req));
-    const std::string_view target = req.target();
-    const std::string_view path = target.substr(0, target.find('?'));
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      return respond(
-          text_response(req.version(), http::status::method_not_allowed,
-                        "method not allowed\n"),
-          req.keep_alive());
-    }
-    if (path == "/healthz") {
-      return respond(text_response(req.version(), http::status::ok, "ok\n"),
-                     req.keep_alive());
-    }
-    if (path == "/ws") {
-      auto res = text_response(req.version(), http::status::upgrade_required,
-                               "WebSocket upgrade required\n");
-      res.set(http::field::upgrade, "websocket");
-      return respond(std::move(res), req.keep_alive());
-    }
-    respond(
-        text_response(req.version(), http::status::not_found, "not found\n"),
-        req.keep_alive());
+    respond(answer_http(ctx_, req), req.keep_alive());
   }
 
   void upgrade(http::request<http::string_body> req) {
-    const auto refuse = [&](http::status st, std::string why) {
-      ctx_.log(log_level::info, "refused upgrade: " + why);
+    const std::string remote = remote_text();
+    const auto refuse = [&](refusal r, http::status st, std::string why) {
+      ctx_.refused(transport_kind::ws, remote, r, static_cast<unsigned>(st),
+                   why);
       respond(text_response(req.version(), st, std::move(why) + "\n"), false);
     };
     const std::string_view target = req.target();
     if (target.substr(0, target.find('?')) != "/ws") {
-      return refuse(http::status::not_found, "not found");
+      return refuse(refusal::not_found, http::status::not_found, "not found");
     }
-    const std::string user = authenticate(req);
+    const std::string user = authenticate(req, remote);
     if (user.empty()) return;  // refused, and answered
     const auto offered = req[http::field::sec_websocket_protocol];
     const auto fmt = negotiate_subprotocol(offered);
     if (!fmt) {
       return refuse(
-          http::status::bad_request,
+          refusal::bad_subprotocol, http::status::bad_request,
           "unsupported subprotocol: offer chat.v1.json or chat.v1.proto");
     }
     if (stopping_)
-      return refuse(http::status::service_unavailable, "shutting down");
+      return refuse(refusal::shutting_down, http::status::service_unavailable,
+                    "shutting down");
     upgraded_ = true;
     auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), *fmt);
     ctx_.sessions.add(ws);
-    ws->run(std::move(req), user, !offered.empty());
+    ws->run(std::move(req), user, remote, !offered.empty());
   }
 
   // Runs the handshake through the authenticate hook; answers a refusal
   // itself and returns an empty name for it.
-  std::string authenticate(const http::request<http::string_body>& req) {
+  std::string authenticate(const http::request<http::string_body>& req,
+                           std::string_view remote) {
     const std::string_view target = req.target();
     const auto user = query_param(target, "user");
     auto token = query_param(target, "token");
     const std::string_view authz = req[http::field::authorization];
     if (!token && authz.starts_with("Bearer "))
       token = std::string(authz.substr(7));
-    boost::system::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
-    const std::string remote_text =
-        ec ? std::string()
-           : remote.address().to_string() + ":" + std::to_string(remote.port());
     handshake hs{"ws",
-                 remote_text,
+                 remote,
                  target,
                  user ? *user : std::string_view{},
                  token ? *token : std::string_view{},
@@ -317,12 +290,21 @@ class http_session final : public session_base,
     }
     auth_result r = ctx_.authenticate(hs);
     if (r.user.empty()) {
-      ctx_.log(log_level::info, "refused upgrade: " + r.reason);
+      ctx_.refused(transport_kind::ws, remote, refusal_for(r.status), r.status,
+                   r.reason);
       respond(text_response(req.version(), static_cast<http::status>(r.status),
                             r.reason + "\n"),
               false);
     }
     return std::move(r.user);
+  }
+
+  std::string remote_text() const {
+    boost::system::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    return ec ? std::string()
+              : remote.address().to_string() + ":" +
+                    std::to_string(remote.port());
   }
 
   void respond(http::response<http::string_body>&& res, bool keep_alive) {

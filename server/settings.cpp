@@ -1,0 +1,240 @@
+#include "settings.hpp"
+
+#include <cctype>
+#include <charconv>
+
+namespace chatd {
+namespace {
+
+using namespace std::chrono;
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) continue;  // never valid here
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && r.ec == std::errc{} && r.ptr == s.data() + s.size();
+}
+
+std::string got(std::string_view v) { return ", got " + quote(v); }
+
+// "HOST:PORT", "[V6]:PORT", or empty where `may_be_empty` (off).
+std::string check_address(std::string_view v, bool may_be_empty) {
+  if (v.empty()) return may_be_empty ? "" : "must not be empty";
+  const auto colon = v.rfind(':');
+  std::uint64_t port = 0;
+  if (colon == std::string_view::npos || colon == 0 ||
+      !parse_u64(v.substr(colon + 1), port) || port > 65535) {
+    return "expected HOST:PORT with a port from 0 to 65535" + got(v);
+  }
+  return "";
+}
+
+// "25s", "500ms", "2m", or a bare number of seconds.
+std::string parse_duration(std::string_view v, milliseconds min,
+                           milliseconds max, milliseconds& out) {
+  std::size_t digits = 0;
+  while (digits < v.size() &&
+         std::isdigit(static_cast<unsigned char>(v[digits])))
+    ++digits;
+  std::uint64_t n = 0;
+  const std::string_view unit = v.substr(digits);
+  if (!parse_u64(v.substr(0, digits), n) || n > 1'000'000'000) {
+    return "expected a duration such as 25s, 500ms or 2m" + got(v);
+  }
+  std::uint64_t ms = 0;
+  if (unit == "ms")
+    ms = n;
+  else if (unit == "s" || unit.empty())
+    ms = n * 1000;
+  else if (unit == "m")
+    ms = n * 60'000;
+  else
+    return "expected a duration such as 25s, 500ms or 2m" + got(v);
+  if (milliseconds(ms) < min || milliseconds(ms) > max) {
+    return "must be from " + std::to_string(min.count()) + "ms to " +
+           std::to_string(max.count() / 1000) + "s" + got(v);
+  }
+  out = milliseconds(ms);
+  return "";
+}
+
+std::string show_duration(milliseconds d) {
+  return quote(d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
+                                     : std::to_string(d.count()) + "ms");
+}
+
+std::string parse_level(std::string_view v, chat::log_level& out) {
+  using chat::log_level;
+  for (auto l : {log_level::trace, log_level::debug, log_level::info,
+                 log_level::warn, log_level::error, log_level::off}) {
+    if (v == chat::to_string(l)) {
+      out = l;
+      return "";
+    }
+  }
+  return "expected trace, debug, info, warn, error or off" + got(v);
+}
+
+std::string check_node_id(std::string_view v) {
+  if (v.size() > 32) return "at most 32 characters" + got(v);
+  for (const char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+      return "expected letters, digits, '-' and '_' only" + got(v);
+  }
+  return "";
+}
+
+const std::vector<setting> table = {
+    {"listen",
+     "WebSocket and HTTP address (default 127.0.0.1:8080); empty: off",
+     [](std::string_view v, options& o) {
+       auto e = check_address(v, true);
+       if (e.empty()) o.cfg.listen = v;
+       return e;
+     },
+     [](const options& o) { return quote(o.cfg.listen); }},
+    {"tcp_listen", "raw TCP (varint-delimited protobuf) address (default off)",
+     [](std::string_view v, options& o) {
+       auto e = check_address(v, true);
+       if (e.empty()) o.cfg.tcp_listen = v;
+       return e;
+     },
+     [](const options& o) { return quote(o.cfg.tcp_listen); }},
+    {"threads", "I/O threads, one event loop each (default 0: one per core)",
+     [](std::string_view v, options& o) -> std::string {
+       std::uint64_t n = 0;
+       if (!parse_u64(v, n) || n > 1024)
+         return "expected a number from 0 to 1024" + got(v);
+       o.cfg.threads = static_cast<unsigned>(n);
+       return "";
+     },
+     [](const options& o) { return std::to_string(o.cfg.threads); }},
+    {"auth",
+     "how clients prove who they are; \"none\" (the only mode): the user is "
+     "?user=NAME or the TCP hello. For development only",
+     [](std::string_view v, options& o) -> std::string {
+       if (v != "none")
+         return "only \"none\" is supported in this version" + got(v);
+       o.auth = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.auth); }},
+    {"log_level", "trace, debug, info, warn, error or off (default info)",
+     [](std::string_view v, options& o) {
+       return parse_level(v, o.cfg.hooks.min_level);
+     },
+     [](const options& o) {
+       return quote(chat::to_string(o.cfg.hooks.min_level));
+     }},
+    {"log_format", "json (one object per line, the default) or text",
+     [](std::string_view v, options& o) -> std::string {
+       if (v == "json")
+         o.format = log_format::json;
+       else if (v == "text")
+         o.format = log_format::text;
+       else
+         return "expected json or text" + got(v);
+       return "";
+     },
+     [](const options& o) {
+       return quote(o.format == log_format::json ? "json" : "text");
+     }},
+    {"drain_timeout",
+     "on SIGTERM, time to flush and close connections (default 25s, under "
+     "ECS's 30s before SIGKILL)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, milliseconds(0), hours(1), o.cfg.drain_timeout);
+     },
+     [](const options& o) { return show_duration(o.cfg.drain_timeout); }},
+    {"shutdown_close_code",
+     "close code sent on SIGTERM: 1012 \"service restart\" (reconnect, the "
+     "default) or 1001 \"going away\"",
+     [](std::string_view v, options& o) -> std::string {
+       if (v == "1012")
+         o.cfg.shutdown_close_code = chat::close_code::service_restart;
+       else if (v == "1001")
+         o.cfg.shutdown_close_code = chat::close_code::going_away;
+       else
+         return "expected 1012 or 1001" + got(v);
+       return "";
+     },
+     [](const options& o) {
+       return std::to_string(static_cast<unsigned>(o.cfg.shutdown_close_code));
+     }},
+    {"handshake_timeout",
+     "time to finish the upgrade or TCP hello (default 10s)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, milliseconds(100), minutes(10),
+                             o.cfg.handshake_timeout);
+     },
+     [](const options& o) { return show_duration(o.cfg.handshake_timeout); }},
+    {"idle_timeout", "close a connection silent this long (default 10m)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, seconds(1), hours(24), o.cfg.idle_timeout);
+     },
+     [](const options& o) { return show_duration(o.cfg.idle_timeout); }},
+    {"max_message_bytes", "largest frame accepted (default 131072)",
+     [](std::string_view v, options& o) -> std::string {
+       std::uint64_t n = 0;
+       if (!parse_u64(v, n) || n < 256 || n > 16 * 1024 * 1024)
+         return "expected a number of bytes from 256 to 16777216" + got(v);
+       o.cfg.max_message_bytes = n;
+       return "";
+     },
+     [](const options& o) { return std::to_string(o.cfg.max_message_bytes); }},
+    {"node_id", "names this node in ids (default: random)",
+     [](std::string_view v, options& o) {
+       auto e = check_node_id(v);
+       if (e.empty()) o.cfg.node_id = v;
+       return e;
+     },
+     [](const options& o) { return quote(o.cfg.node_id); }},
+};
+
+}  // namespace
+
+options::options() {
+  cfg.drain_timeout = seconds(25);
+  cfg.shutdown_close_code = chat::close_code::service_restart;
+}
+
+const std::vector<setting>& settings() { return table; }
+
+const setting* find_setting(std::string_view key) {
+  for (const auto& s : table)
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+std::string flag_name(const setting& s) {
+  std::string f = "--" + std::string(s.key);
+  for (auto& c : f)
+    if (c == '_') c = '-';
+  return f;
+}
+
+std::string env_name(const setting& s) {
+  std::string e = "CHAT_" + std::string(s.key);
+  for (auto& c : e)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return e;
+}
+
+std::string print_config(const options& o) {
+  std::string out =
+      "# chatd effective configuration\n"
+      "# precedence: flag > CHAT_* environment > --config file > default\n";
+  for (const auto& s : table)
+    out.append(s.key).append(" = ").append(s.show(o)).append("\n");
+  return out;
+}
+
+}  // namespace chatd
