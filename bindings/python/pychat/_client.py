@@ -86,11 +86,11 @@ class Client:
                    self.timeout if timeout is None else timeout)
         with self._cond:
             frame = self._answers.pop(id, None)
-            if frame is None and not self._core.closed:
-                raise TimeoutError(f"no answer to send {id!r}")
             self._waiting.discard(id)
-        if frame is None:
+        if frame is None and self._core.closed:
             raise ConnectionError(f"connection closed before send {id!r} was answered")
+        if frame is None:
+            raise TimeoutError(f"no answer to send {id!r}")
         if frame["type"] == "sent":
             return Sent._from(frame)
         raise error_from(frame)
