@@ -35,8 +35,9 @@ class Endpoint:
     sends and receives through the router without a socket. Other users reach
     it by its user name or by ``id``. Thread safety: any thread."""
 
-    def __init__(self, core: _core.Endpoint) -> None:
+    def __init__(self, core: _core.Endpoint, server: "Server") -> None:
         self._core = core
+        self._server = server  # keeps the server (and its atexit stop) alive
 
     @property
     def id(self) -> str:
@@ -213,4 +214,4 @@ class Server:
         core = self._core.attach(user)
         if core is None:
             raise ValueError(f"cannot attach {user!r}: invalid name or server not running")
-        return Endpoint(core)
+        return Endpoint(core, self)
