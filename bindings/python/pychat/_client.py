@@ -159,15 +159,17 @@ class Client:
                     continue
                 self._reading = True
                 self._cond.release()
+                frames = []
                 try:
-                    frame = self._core.receive(1.0 if left is None else min(left, 1.0))
+                    frames = self._core.receive_many(
+                        1.0 if left is None else min(left, 1.0), 256)
                 finally:
                     self._cond.acquire()
                     self._reading = False
                     self._cond.notify_all()
-                if frame is not None:
+                for frame in frames:
                     self._file(frame)
-                elif self._core.closed:
+                if not frames and self._core.closed:
                     return done()
             return True
 

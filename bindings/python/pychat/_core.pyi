@@ -1,7 +1,7 @@
 # Type stubs for the compiled core (bindings/python/src). Private: use the
 # pychat package. Frames are dicts with a "type" key ("message", "sent",
 # "error", "pong", ...) and the protocol's fields in snake_case.
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 Frame = Dict[str, Any]
 Body = Union[str, bytes]
@@ -55,6 +55,7 @@ class Client:
     def send(self, to: str, body: Body, id: str, to_connection: bool) -> None: ...
     def ping(self, id: str) -> None: ...
     def receive(self, timeout: float) -> Optional[Frame]: ...
+    def receive_many(self, timeout: float, max: int) -> List[Frame]: ...
     @property
     def pending(self) -> int: ...
     @property

@@ -2,6 +2,7 @@
 // (connect, receive, close) release the GIL.
 #include <chat/client.hpp>
 #include <chrono>
+#include <vector>
 
 #include "common.hpp"
 
@@ -68,6 +69,24 @@ void register_client(py::module_& m) {
              }
              if (!f) return py::none();
              return frame_to_dict(*f);
+           })
+      // Everything already queued (up to `max`) in one call, so a busy
+      // reader takes the GIL once per batch instead of once per frame.
+      .def("receive_many",
+           [](chat::client& c, double timeout, std::size_t max) {
+             std::vector<chat::v1::ServerFrame> frames;
+             {
+               py::gil_scoped_release nogil;
+               auto f = c.receive(to_ms(timeout));
+               while (f) {
+                 frames.push_back(std::move(*f));
+                 if (frames.size() >= max || c.pending() == 0) break;
+                 f = c.receive(std::chrono::milliseconds(0));
+               }
+             }
+             py::list out;
+             for (const auto& f : frames) out.append(frame_to_dict(f));
+             return out;
            })
       .def_property_readonly("pending", &chat::client::pending)
       .def_property_readonly("closed", &chat::client::closed)
