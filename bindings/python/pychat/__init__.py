@@ -10,7 +10,7 @@
 ``Server`` runs the router inside this process (routing stays in C++ and
 takes the GIL only for the hooks you set); ``Server.attach`` gives an
 in-process ``Endpoint`` (a bot); ``Client`` talks to any chat server over
-WebSocket or raw TCP. Refusals are ``ChatError`` subclasses named after the
+WebSocket or raw TCP (``pychat.aio.Client`` for asyncio). Refusals are ``ChatError`` subclasses named after the
 protocol's error codes.
 """
 
