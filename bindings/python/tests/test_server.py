@@ -3,9 +3,21 @@ connections, disconnect, stats."""
 
 from __future__ import annotations
 
+import time
+from typing import Callable
+
 import pytest
 
 import pychat
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def test_start_stop_port_url_and_context_manager() -> None:
@@ -76,6 +88,8 @@ def test_online_connections_disconnect_stats(server: pychat.Server) -> None:
     assert server.disconnect(a1.connection_id) == 1
     assert a1.recv(timeout=5) is None and a1.closed
     assert a1.closed_by() == (1008, "disconnected by the server")
+    # The client sees the close frame before the server has unregistered it.
+    assert wait_until(lambda: server.connections("alice") == 1)
     assert server.disconnect("alice") == 1
     assert a2.recv(timeout=5) is None and a2.closed_by()[0] == 1008
     assert server.disconnect("bot") == 1 and bot.closed
