@@ -39,6 +39,9 @@ struct client_options {
   std::string url;
   /// The user to connect as (`--auth none`).
   std::string user;
+  /// A credential for the server's authenticate hook: `?token=` on ws
+  /// (percent-encoded), `hello.token` on raw TCP. Empty sends none.
+  std::string token;
   /// JSON text frames or protobuf binary frames; raw TCP is always protobuf.
   wire_format format = wire_format::json;
   /// Limit for connecting plus the handshake.

@@ -36,6 +36,10 @@ class endpoint {
 
   /// Unregisters the endpoint; later sends fail with `unavailable`.
   virtual void close() = 0;
+
+  /// True once the endpoint was closed (by `close()`, the server's
+  /// `disconnect()` or its stop).
+  virtual bool closed() const = 0;
 };
 
 }  // namespace chat

@@ -17,6 +17,13 @@
 
 namespace chat {
 
+/// A snapshot of a running server's counters.
+struct server_stats {
+  std::size_t connections = 0;        ///< Live connections, all transports.
+  std::uint64_t messages_routed = 0;  ///< Messages delivered since start.
+  std::size_t threads = 0;            ///< I/O threads.
+};
+
 /// Thread safety: `start()` and `stop()` are called by the owner, not
 /// concurrently with each other; every other member may be called from any
 /// thread once `start()` has succeeded.
@@ -50,6 +57,19 @@ class server {
   std::shared_ptr<endpoint> attach(
       std::string user,
       std::function<void(const v1::ServerFrame&)> on_frame = {});
+
+  /// Routes `send` as `from_user`, a service user with no connection of its
+  /// own (so it may also be a user that is online), and returns the answer
+  /// (`sent` or `error`). Runs the on_message hook on the calling thread.
+  v1::ServerFrame send(std::string_view from_user, v1::Send send);
+
+  /// Closes the connection with this id, or else every connection of the
+  /// user with this name, with 1008 "disconnected by the server". Returns
+  /// how many connections were told to close.
+  std::size_t disconnect(std::string_view user_or_connection);
+
+  /// Counters of this server; cheap (a few atomic loads).
+  server_stats stats() const;
 
   /// Live connections of `user` on this server.
   std::size_t connections(std::string_view user) const;

@@ -114,6 +114,36 @@ std::shared_ptr<endpoint> server::attach(
   return c;
 }
 
+v1::ServerFrame server::send(std::string_view from_user, v1::Send send) {
+  auto& m = *impl_;
+  if (!m.running)
+    return make_error(errc::unavailable, "server is not running", send.id());
+  if (!valid_user_name(from_user)) {
+    return make_error(errc::invalid_frame,
+                      "the sender is not a valid user name", send.id());
+  }
+  return m.route.route({from_user, {}}, send);
+}
+
+std::size_t server::disconnect(std::string_view user_or_connection) {
+  auto& m = *impl_;
+  std::vector<std::shared_ptr<connection>> targets;
+  if (auto c = m.reg.find(user_or_connection)) {
+    targets.push_back(std::move(c));
+  } else {
+    m.reg.snapshot(user_or_connection, targets);
+  }
+  // Closing only queues the close on each connection's thread.
+  for (const auto& c : targets)
+    c->close(close_code::policy_violation, "disconnected by the server");
+  return targets.size();
+}
+
+server_stats server::stats() const {
+  const auto& m = *impl_;
+  return {m.reg.size(), m.route.delivered(), m.io.size()};
+}
+
 std::size_t server::connections(std::string_view user) const {
   return impl_->reg.count(user);
 }

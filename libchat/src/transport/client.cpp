@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -74,6 +75,21 @@ std::optional<parsed_url> parse_url(std::string_view url) {
     u.host = u.host.substr(1, u.host.size() - 2);
   if (u.host.empty() || u.port.empty()) return std::nullopt;
   return u;
+}
+
+// Escapes everything but RFC 3986 unreserved characters, for a query value.
+std::string percent_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out += {'%', hex[c >> 4], hex[c & 15]};
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -228,6 +244,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
           target += target.find('?') == std::string::npos ? "?user=" : "&user=";
           target += opts.user;
         }
+        if (!opts.token.empty()) {
+          target +=
+              target.find('?') == std::string::npos ? "?token=" : "&token=";
+          target += percent_encode(opts.token);
+        }
         ws->read_message_max(opts.max_message_bytes);
         const auto proto = subprotocol_name(opts.format);
         ws->set_option(websocket::stream_base::decorator(
@@ -251,6 +272,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         net::async_connect(*sock, eps, net::use_future).get();
         v1::ClientFrame hello;
         hello.mutable_hello()->set_user(opts.user);
+        hello.mutable_hello()->set_token(opts.token);
         std::string out;
         append_delimited(out, encode(hello, wire_format::protobuf));
         net::async_write(*sock, net::buffer(out), net::use_future).get();

@@ -60,6 +60,11 @@ void inproc_connection::close(close_code code, std::string_view reason) {
   ctx_.sessions.remove(this);
 }
 
+bool inproc_connection::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
 v1::ServerFrame inproc_connection::send(v1::Send send) {
   {
     std::lock_guard lock(mu_);

@@ -41,6 +41,7 @@ class inproc_connection final
   std::optional<v1::ServerFrame> receive(
       std::chrono::milliseconds timeout) override;
   void close() override { close(close_code::normal, "closed"); }
+  bool closed() const override;
 
   void shutdown() override {
     close(ctx_.cfg.shutdown_close_code,
@@ -54,7 +55,7 @@ class inproc_connection final
   context& ctx_;
   boost::asio::io_context& ioc_;
   handler handler_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<v1::ServerFrame> inbox_;  // Guarded by mu_.
   bool closed_ = false;                // Guarded by mu_.
