@@ -35,6 +35,15 @@ Options:
   --listen HOST:PORT      WebSocket and HTTP address (default 127.0.0.1:8080);
                           GET /ws upgrades, GET /healthz answers "ok"
   --tcp-listen HOST:PORT  also serve raw TCP here (default: off)
+  --apigw-listen HOST:PORT
+                          serve API Gateway WebSocket API integrations here
+                          (POST /apigw/connect, /apigw/disconnect,
+                          /apigw/default; docs/aws.md). Default: off
+  --apigw-callback URL    the stage's @connections base, e.g.
+                          https://ID.execute-api.REGION.amazonaws.com/STAGE
+                          (its wss:// URL works too); needs AWS credentials
+                          from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
+                          AWS_SESSION_TOKEN or the ECS task role
   --threads N             I/O threads, one event loop each (default: one per core)
   --auth MODE             how clients prove who they are; "none" (the default):
                           the user is ?user=NAME on /ws, or the TCP hello.
@@ -79,6 +88,12 @@ bool parse_flags(const std::vector<std::string>& args, options& out,
     } else if (name == "--tcp-listen") {
       if (!take()) return false;
       out.cfg.tcp_listen = value;
+    } else if (name == "--apigw-listen") {  // apigw transport (issue 8)
+      if (!take()) return false;
+      out.cfg.apigw_listen = value;
+    } else if (name == "--apigw-callback") {
+      if (!take()) return false;
+      out.cfg.apigw_callback = value;
     } else if (name == "--threads") {
       if (!take()) return false;
       if (!parse_uint(value, out.cfg.threads) || out.cfg.threads > 1024) {
@@ -107,6 +122,10 @@ bool parse_flags(const std::vector<std::string>& args, options& out,
       error = "unknown option \"" + name + "\" (see --help)";
       return false;
     }
+  }
+  if (!out.cfg.apigw_listen.empty() && out.cfg.apigw_callback.empty()) {
+    error = "--apigw-listen needs --apigw-callback";
+    return false;
   }
   return true;
 }

@@ -75,6 +75,12 @@ int main(int argc, char** argv) {
              "tcp on " + opts.cfg.tcp_listen + " (port " +
                  std::to_string(server.tcp_port()) + ")");
   }
+  if (!opts.cfg.apigw_listen.empty()) {
+    log_line(chat::log_level::info,
+             "apigw on " + opts.cfg.apigw_listen + " (port " +
+                 std::to_string(server.apigw_port()) + "), callback " +
+                 opts.cfg.apigw_callback);
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log_line(chat::log_level::info, std::string("signal ") +

@@ -29,6 +29,18 @@ void context::attach(const std::shared_ptr<connection>& c, std::string user) {
   do {
     c->bind(make_connection_id(), user);
   } while (!reg.add(c));
+  announce(c);
+}
+
+bool context::attach_as(const std::shared_ptr<connection>& c, std::string id,
+                        std::string user) {
+  c->bind(std::move(id), std::move(user));
+  if (!reg.add(c)) return false;
+  announce(c);
+  return true;
+}
+
+void context::announce(const std::shared_ptr<connection>& c) {
   if (log.enabled(log_level::debug)) {
     log(log_level::debug,
         "connect user=" + c->user() + " connection=" + c->id());

@@ -77,8 +77,16 @@ struct context {
   /// Names `c` for `user` with a fresh id (retrying on the rare collision),
   /// registers it and runs the on_connect hook. Call on c's thread.
   void attach(const std::shared_ptr<connection>& c, std::string user);
+  /// Names `c` for `user` with the given id (one the edge assigned, such as
+  /// API Gateway's connectionId), registers it and runs the on_connect hook;
+  /// false, with nothing done, when the id is taken. Call on c's thread.
+  [[nodiscard]] bool attach_as(const std::shared_ptr<connection>& c,
+                               std::string id, std::string user);
   /// Unregisters `c` and runs the on_disconnect hook, if it was registered.
   void detach(const connection& c);
+
+  /// Logs a registered connection and runs the on_connect hook.
+  void announce(const std::shared_ptr<connection>& c);
 
   /// Who the client of a handshake is: the authenticate hook's verdict, or
   /// with none set (`--auth none`) the claimed name if it is a valid one.
@@ -97,6 +105,8 @@ class transport {
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx);
 std::unique_ptr<transport> make_tcp_transport(context& ctx);
+/// Fails to start (invalid_argument) without a valid `apigw_callback`.
+std::unique_ptr<transport> make_apigw_transport(context& ctx);
 
 /// Parses "host:port" or "[v6]:port"; false when it is neither.
 bool split_host_port(std::string_view addr, std::string& host,
