@@ -81,8 +81,8 @@ void connections_client::pump() {
 std::shared_ptr<http_connection::request> connections_client::make_request(
     const job& j) {
   auto req = std::make_shared<http_connection::request>(
-      j.verb,
-      opt_.callback.path + "/@connections/" + uri_encode(j.id, false), 11);
+      j.verb, opt_.callback.path + "/@connections/" + uri_encode(j.id, false),
+      11);
   req->set(http::field::host, opt_.callback.host_header());
   req->set(http::field::user_agent, "libchat");
   req->keep_alive(true);
@@ -93,9 +93,8 @@ std::shared_ptr<http_connection::request> connections_client::make_request(
     s.host = opt_.callback.host_header();
     s.path = std::string(req->target());
     s.payload = j.body;
-    const auto signed_req =
-        sigv4_sign(s, *creds_, opt_.region, "execute-api",
-                   std::chrono::system_clock::now());
+    const auto signed_req = sigv4_sign(s, *creds_, opt_.region, "execute-api",
+                                       std::chrono::system_clock::now());
     req->set("X-Amz-Date", signed_req.amz_date);
     if (!signed_req.security_token.empty())
       req->set("X-Amz-Security-Token", signed_req.security_token);
@@ -149,7 +148,9 @@ void connections_client::retry_later(job j) {
                      j = std::move(j)](boost::system::error_code) mutable {
     if (self->stopped_) {
       return self->complete(
-          j, {std::make_error_code(std::errc::operation_canceled), 0, {},
+          j, {std::make_error_code(std::errc::operation_canceled),
+              0,
+              {},
               j.attempts});
     }
     self->queue_.push_front(std::move(j));
@@ -186,8 +187,8 @@ void connections_client::refresh_credentials() {
   refreshing_ = true;
   auto c = std::make_shared<http_connection>(ioc_.get_executor(), &tls_,
                                              opt_.ecs->url);
-  auto req = std::make_shared<http_connection::request>(
-      http::verb::get, opt_.ecs->target, 11);
+  auto req = std::make_shared<http_connection::request>(http::verb::get,
+                                                        opt_.ecs->target, 11);
   req->set(http::field::host, opt_.ecs->url.host_header());
   if (!opt_.ecs->authorization.empty())
     req->set(http::field::authorization, opt_.ecs->authorization);

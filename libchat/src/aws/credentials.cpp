@@ -18,9 +18,9 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(
     std::string_view s) {
   std::tm tm{};
   if (s.size() < 19 ||
-      std::sscanf(std::string(s.substr(0, 19)).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d",
-                  &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec) != 6) {
+      std::sscanf(std::string(s.substr(0, 19)).c_str(),
+                  "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
     return std::nullopt;
   }
   tm.tm_year -= 1900;

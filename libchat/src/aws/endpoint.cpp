@@ -1,5 +1,7 @@
 #include "aws/endpoint.hpp"
 
+#include "aws/sigv4.hpp"
+
 namespace chat::detail {
 
 std::string aws_url::host_header() const {
@@ -48,6 +50,10 @@ std::optional<aws_url> parse_aws_url(std::string_view url) {
   while (path.ends_with('/')) path.remove_suffix(1);
   out.path = path;
   return out;
+}
+
+std::string connections_target(const aws_url& base, std::string_view id) {
+  return base.path + "/@connections/" + uri_encode(id, false);
 }
 
 std::string execute_api_region(std::string_view host) {

@@ -24,6 +24,11 @@ struct aws_url {
 /// maps to its callback URL. A trailing "/" or "/@connections" is dropped.
 std::optional<aws_url> parse_aws_url(std::string_view url);
 
+/// The request target of `@connections/{id}` under `base`: the id is
+/// percent-encoded (ids end in '='), '@' is left as it is, as the AWS SDKs
+/// send it.
+std::string connections_target(const aws_url& base, std::string_view id);
+
 /// The region in "{id}.execute-api.{region}.amazonaws.com[.cn]", or empty.
 std::string execute_api_region(std::string_view host);
 

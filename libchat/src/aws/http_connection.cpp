@@ -60,8 +60,8 @@ void http_connection::connect() {
       [self = shared_from_this()](beast::error_code ec,
                                   net::ip::tcp::resolver::results_type r) {
         if (ec) return self->finish(ec);
-        auto& tcp = self->tls_ ? beast::get_lowest_layer(*self->tls_)
-                               : *self->plain_;
+        auto& tcp =
+            self->tls_ ? beast::get_lowest_layer(*self->tls_) : *self->plain_;
         tcp.expires_after(self->timeout_);
         tcp.async_connect(
             r, [self](beast::error_code ec2, const net::ip::tcp::endpoint&) {

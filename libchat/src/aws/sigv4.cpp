@@ -143,8 +143,8 @@ sigv4_result sigv4_sign(const sigv4_request& req, const aws_credentials& creds,
   key = hmac(key, service);
   key = hmac(key, "aws4_request");
   const std::string sig = hmac(key, r.string_to_sign);
-  r.signature = to_hex(reinterpret_cast<const unsigned char*>(sig.data()),
-                       sig.size());
+  r.signature =
+      to_hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
   r.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" +
                     scope + ", SignedHeaders=" + signed_headers +
                     ", Signature=" + r.signature;

@@ -108,9 +108,9 @@ class integrations {
       // Registered on a node that has since restarted, or already gone: ask
       // API Gateway to close it, so that the client connects again.
       client_->remove(id, {});
-      return json_response(
-          req, make_error(errc::unauthenticated,
-                          "unknown connection; connect again"));
+      return json_response(req,
+                           make_error(errc::unauthenticated,
+                                      "unknown connection; connect again"));
     }
     v1::ClientFrame frame;
     if (req.body().size() > ctx_.cfg.max_message_bytes) {
@@ -171,13 +171,12 @@ class apigw_session final : public session_base,
     const std::string remote =
         ep.address().to_string() + ":" + std::to_string(ep.port());
     auto res = std::make_shared<response>(api_.handle(req, remote));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code wec,
-                                                       std::size_t) {
-                        if (wec || !res->keep_alive())
-                          return self->stream_.close();
-                        self->do_read();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res](beast::error_code wec, std::size_t) {
+          if (wec || !res->keep_alive()) return self->stream_.close();
+          self->do_read();
+        });
   }
 
   context& ctx_;
@@ -209,11 +208,12 @@ class apigw_transport final : public transport {
         ctx_.io.at(0), std::move(o),
         [this](log_level l, std::string_view t) { ctx_.log(l, t); });
     api_.emplace(ctx_, client_);
-    listener_ = std::make_shared<listener>(ctx_, "apigw", [this](tcp::socket s) {
-      auto h = std::make_shared<apigw_session>(ctx_, *api_, std::move(s));
-      ctx_.sessions.add(h);
-      h->run();
-    });
+    listener_ =
+        std::make_shared<listener>(ctx_, "apigw", [this](tcp::socket s) {
+          auto h = std::make_shared<apigw_session>(ctx_, *api_, std::move(s));
+          ctx_.sessions.add(h);
+          h->run();
+        });
     if (auto ec = listener_->listen(ctx_.cfg.apigw_listen)) return ec;
     listener_->run();
     return {};

@@ -58,8 +58,7 @@ void apigw_connection::send_next() {
   sending_ = true;
   client_->post(id(), std::string(queue_.front().bytes(wire_format::json)),
                 [self = shared_from_this()](const connections_result& r) {
-                  net::post(self->ioc_,
-                            [self, r] { self->on_sent(r); });
+                  net::post(self->ioc_, [self, r] { self->on_sent(r); });
                 });
 }
 
