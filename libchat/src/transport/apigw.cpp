@@ -97,8 +97,13 @@ class integrations {
   }
 
   response on_disconnect(const request& req, const std::string& id) {
-    if (auto c = std::dynamic_pointer_cast<apigw_connection>(ctx_.reg.find(id)))
+    if (auto c =
+            std::dynamic_pointer_cast<apigw_connection>(ctx_.reg.find(id))) {
+      // Unregistered before the answer, so that nothing routed after it is
+      // posted to a dead id; the rest of the cleanup runs on c's thread.
+      ctx_.detach(*c);
       c->gone();
+    }
     return make_response(req, http::status::ok, {});
   }
 
