@@ -44,6 +44,9 @@ Options:
                           (its wss:// URL works too); needs AWS credentials
                           from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
                           AWS_SESSION_TOKEN or the ECS task role
+  --xray                  send an AWS X-Ray segment per apigw integration request
+                          to the daemon at AWS_XRAY_DAEMON_ADDRESS (default
+                          127.0.0.1:2000), continuing X-Amzn-Trace-Id
   --threads N             I/O threads, one event loop each (default: one per core)
   --auth MODE             how clients prove who they are; "none" (the default):
                           the user is ?user=NAME on /ws, or the TCP hello.
@@ -94,6 +97,8 @@ bool parse_flags(const std::vector<std::string>& args, options& out,
     } else if (name == "--apigw-callback") {
       if (!take()) return false;
       out.cfg.apigw_callback = value;
+    } else if (name == "--xray") {
+      out.cfg.xray = true;
     } else if (name == "--threads") {
       if (!take()) return false;
       if (!parse_uint(value, out.cfg.threads) || out.cfg.threads > 1024) {

@@ -34,6 +34,7 @@ class Gateway:
         self.sockets = {}  # connection id -> websocket; guarded by lock
         self.silent = set()  # ids dropped without $disconnect
         self.throttle = 0  # answer 429 to this many management calls
+        self.trace_header = None  # X-Amzn-Trace-Id for integration calls
         self.calls = []  # (method, id, status, authorization) per call
         self.ids = itertools.count(1)
         self.loop = asyncio.new_event_loop()
@@ -71,6 +72,13 @@ class Gateway:
 
     def stop(self):
         self.http.shutdown()
+        self.http.server_close()
+
+        async def close():
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
     def url(self, query=""):
@@ -96,6 +104,8 @@ class Gateway:
         headers = {"connectionid": connection_id,
                    "content-type": "application/json"}
         headers.update(extra or {})
+        if self.trace_header:
+            headers["x-amzn-trace-id"] = self.trace_header
         conn = http.client.HTTPConnection(self.integration, timeout=10)
         try:
             conn.request("POST", f"/apigw/{route}", body=body, headers=headers)

@@ -31,6 +31,14 @@ struct config {
   /// `apigw_listen`.
   std::string apigw_callback;
 
+  /// Sends an AWS X-Ray segment for each apigw integration request, with a
+  /// subsegment for each `@connections` call it causes.
+  bool xray = false;
+
+  /// The X-Ray daemon's UDP address; empty means AWS_XRAY_DAEMON_ADDRESS,
+  /// else 127.0.0.1:2000.
+  std::string xray_daemon;
+
   /// I/O threads, one `io_context` each; 0 means one per core.
   unsigned threads = 0;
 

@@ -35,6 +35,11 @@ void connections_client::remove(std::string id, handler h) {
   submit({http::verb::delete_, std::move(id), {}, std::move(h)});
 }
 
+std::string connections_client::url(std::string_view id) const {
+  return (opt_.callback.tls ? "https://" : "http://") +
+         opt_.callback.host_header() + connections_target(opt_.callback, id);
+}
+
 void connections_client::submit(job j) {
   net::post(ioc_, [self = shared_from_this(), j = std::move(j)]() mutable {
     if (self->stopped_) {

@@ -75,6 +75,9 @@ class connections_client
   /// Fails what is queued with operation_canceled and closes connections.
   void stop();
 
+  /// The full URL of `@connections/{id}`, for logs and traces.
+  std::string url(std::string_view id) const;
+
   /// Attempts answered 429 and retried, since start.
   std::uint64_t throttled() const noexcept { return throttled_.load(); }
 

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "aws/connections_client.hpp"
+#include "aws/xray.hpp"
 #include "transport/apigw_connection.hpp"
 #include "transport/listener.hpp"
 #include "transport/transport.hpp"
@@ -47,10 +48,40 @@ response json_response(const request& req, const v1::ServerFrame& f) {
 // router and registry are safe to call from any.
 class integrations {
  public:
-  integrations(context& ctx, std::shared_ptr<connections_client> client)
-      : ctx_(ctx), client_(std::move(client)) {}
+  integrations(context& ctx, std::shared_ptr<connections_client> client,
+               std::shared_ptr<xray_emitter> xray)
+      : ctx_(ctx), client_(std::move(client)), xray_(std::move(xray)) {}
 
   response handle(const request& req, std::string_view remote) {
+    if (!xray_) return dispatch(req, remote);
+    // Continue the caller's trace (an ALB in front adds the header), else
+    // start one. Deliveries made while routing become subsegments of this.
+    xray_segment seg;
+    seg.name = "chatd";
+    seg.id = new_segment_id();
+    seg.start = std::chrono::system_clock::now();
+    if (auto t = parse_trace_header(req["x-amzn-trace-id"])) {
+      seg.trace = std::move(*t);
+    } else {
+      seg.trace.trace_id = new_trace_id(seg.start);
+    }
+    const trace_context inner{seg.trace.trace_id, seg.id, seg.trace.sampled};
+    response res;
+    {
+      trace_scope scope(&inner);
+      res = dispatch(req, remote);
+    }
+    if (!seg.trace.sampled) return res;
+    seg.end = std::chrono::system_clock::now();
+    seg.method = std::string(req.method_string());
+    seg.url = std::string(req.target());
+    seg.status = res.result_int();
+    xray_->emit(seg);
+    return res;
+  }
+
+ private:
+  response dispatch(const request& req, std::string_view remote) {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/healthz") return make_response(req, http::status::ok, "ok\n");
@@ -68,7 +99,6 @@ class integrations {
     return make_response(req, http::status::not_found, "not found\n");
   }
 
- private:
   response on_connect(const request& req, const std::string& id,
                       std::string_view remote) {
     std::string token(req["x-chat-token"]);
@@ -86,7 +116,8 @@ class integrations {
       return make_response(req, static_cast<http::status>(r.status),
                            r.reason + "\n");
     }
-    auto c = std::make_shared<apigw_connection>(ctx_, ctx_.io.next(), client_);
+    auto c = std::make_shared<apigw_connection>(ctx_, ctx_.io.next(), client_,
+                                                xray_);
     ctx_.sessions.add(c);
     if (!ctx_.attach_as(c, id, std::move(r.user))) {
       ctx_.sessions.remove(c.get());
@@ -137,6 +168,7 @@ class integrations {
 
   context& ctx_;
   std::shared_ptr<connections_client> client_;
+  std::shared_ptr<xray_emitter> xray_;  // null when tracing is off
 };
 
 // One keep-alive HTTP connection from API Gateway (or a load balancer).
@@ -212,7 +244,11 @@ class apigw_transport final : public transport {
     client_ = std::make_shared<connections_client>(
         ctx_.io.at(0), std::move(o),
         [this](log_level l, std::string_view t) { ctx_.log(l, t); });
-    api_.emplace(ctx_, client_);
+    if (ctx_.cfg.xray) {
+      xray_ = std::make_shared<xray_emitter>(ctx_.io.at(0));
+      if (auto ec = xray_->open(ctx_.cfg.xray_daemon)) return ec;
+    }
+    api_.emplace(ctx_, client_, xray_);
     listener_ =
         std::make_shared<listener>(ctx_, "apigw", [this](tcp::socket s) {
           auto h = std::make_shared<apigw_session>(ctx_, *api_, std::move(s));
@@ -235,6 +271,7 @@ class apigw_transport final : public transport {
  private:
   context& ctx_;
   std::shared_ptr<connections_client> client_;
+  std::shared_ptr<xray_emitter> xray_;
   std::optional<integrations> api_;
   std::shared_ptr<listener> listener_;
 };

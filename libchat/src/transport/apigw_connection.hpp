@@ -8,8 +8,10 @@
 #include <boost/asio/io_context.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 
 #include "aws/connections_client.hpp"
+#include "aws/xray.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
 
@@ -25,7 +27,8 @@ class apigw_connection final
       public std::enable_shared_from_this<apigw_connection> {
  public:
   apigw_connection(context& ctx, boost::asio::io_context& ioc,
-                   std::shared_ptr<connections_client> client);
+                   std::shared_ptr<connections_client> client,
+                   std::shared_ptr<xray_emitter> xray);
 
   void deliver(envelope_ptr env) override;
   void notify(v1::ServerFrame frame) override;
@@ -39,7 +42,15 @@ class apigw_connection final
   void gone();
 
  private:
-  void enqueue(outgoing item);
+  // A queued frame, and the trace of the request that caused it (if traced).
+  struct pending {
+    outgoing item;
+    std::optional<trace_context> trace;
+  };
+
+  std::optional<trace_context> capture_trace() const;
+  void enqueue(pending p);
+  void trace_call(const pending& p, const connections_result& r);
   void send_next();
   void on_sent(const connections_result& r);
   void begin_close();
@@ -48,7 +59,9 @@ class apigw_connection final
   context& ctx_;
   boost::asio::io_context& ioc_;
   std::shared_ptr<connections_client> client_;
-  std::deque<outgoing> queue_;
+  std::shared_ptr<xray_emitter> xray_;
+  std::deque<pending> queue_;
+  std::chrono::system_clock::time_point send_started_;
   bool sending_ = false;
   bool closing_ = false;
   bool done_ = false;
