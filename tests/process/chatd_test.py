@@ -154,7 +154,7 @@ class Flags(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("Usage", r.stdout)
         for flag in ("--listen", "--tcp-listen", "--threads", "--log-level",
-                     "--auth"):
+                     "--auth", "--apigw-listen", "--apigw-callback", "--xray"):
             self.assertIn(flag, r.stdout)
 
     def test_version(self):
@@ -176,6 +176,17 @@ class Flags(unittest.TestCase):
         r = run_chatd("--auth", "jwt")
         self.assertEqual(r.returncode, 2)
         self.assertIn("jwt", r.stderr)
+
+    def test_apigw_listen_needs_a_callback(self):
+        r = run_chatd("--apigw-listen", f"{HOST}:0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--apigw-callback", r.stderr)
+
+    def test_apigw_callback_must_be_a_url(self):
+        r = run_chatd("--listen", f"{HOST}:0", "--apigw-listen", f"{HOST}:0",
+                      "--apigw-callback", "not-a-url")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot start", r.stderr)
 
     def test_busy_port_exits_1(self):
         with socket.socket() as busy:

@@ -31,8 +31,8 @@ TEST(Xray, ParsesTheTraceHeader) {
 }
 
 TEST(Xray, NewIdsHaveTheDocumentedShape) {
-  const auto now = std::chrono::system_clock::time_point(
-      std::chrono::seconds(0x5759e988));
+  const auto now =
+      std::chrono::system_clock::time_point(std::chrono::seconds(0x5759e988));
   const std::string id = new_trace_id(now);
   EXPECT_TRUE(parse_trace_header("Root=" + id)) << id;
   EXPECT_TRUE(id.starts_with("1-5759e988-")) << id;
@@ -74,8 +74,8 @@ TEST(Xray, EmitterSendsHeaderLineThenDocument) {
   net::io_context ioc;
   net::ip::udp::socket daemon(ioc, {net::ip::make_address("127.0.0.1"), 0});
   auto emitter = std::make_shared<xray_emitter>(ioc);
-  ASSERT_FALSE(emitter->open(
-      "127.0.0.1:" + std::to_string(daemon.local_endpoint().port())));
+  ASSERT_FALSE(emitter->open("127.0.0.1:" +
+                             std::to_string(daemon.local_endpoint().port())));
   emitter->emit(sample_subsegment());
   ioc.run_for(std::chrono::seconds(1));
   char buf[4096];
