@@ -68,6 +68,18 @@ class ApigwChat(ApigwTestCase):
         with self.assertRaises(asyncio.TimeoutError):
             carol.next(timeout=0.5)
 
+    def test_order_is_kept_per_sender_and_recipient(self):
+        # Each $default request may arrive on another HTTP connection, so on
+        # another chatd thread; the order must hold all the same.
+        alice, bob = self.connect("?user=alice"), self.connect("?user=bob")
+        alice.hello()
+        bob.hello()
+        for i in range(50):
+            alice.send({"send": {"to": "bob", "text": str(i)}})
+            self.assertIn("sent", alice.next())
+        self.assertEqual([bob.next()["message"]["text"] for _ in range(50)],
+                         [str(i) for i in range(50)])
+
     def test_refused_connect_refuses_the_socket(self):
         with self.assertRaises(websockets.InvalidStatusCode) as cm:
             self.connect("?user=not%20valid")

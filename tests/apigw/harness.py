@@ -39,8 +39,13 @@ class Chatd:
         self.port = int(self.wait_for(r"apigw on \S+ \(port (\d+)\)").group(1))
 
     def _pump(self):
+        path = os.environ.get("APIGW_CHATD_LOG")  # keeps chatd's log, to debug
+        log = open(path, "a") if path else None
         for line in self.proc.stderr:
             self.lines.put(line)
+            if log:
+                log.write(line)
+                log.flush()
 
     def wait_for(self, pattern, timeout=STEP):
         rx = re.compile(pattern)

@@ -125,6 +125,13 @@ void connections_client::on_answer(job j, std::shared_ptr<http_connection> c,
                                    http_connection::response res) {
   --active_;
   ++j.attempts;
+  if (log_) {
+    log_(log_level::trace,
+         "@connections " + std::string(http::to_string(j.verb)) + " " + j.id +
+             ": " +
+             (ec ? ec.message() : "HTTP " + std::to_string(res.result_int())) +
+             " (attempt " + std::to_string(j.attempts) + ")");
+  }
   if (!stopped_ && c->is_open()) idle_.push_back(std::move(c));
   const unsigned status = ec ? 0 : res.result_int();
   const bool retryable =

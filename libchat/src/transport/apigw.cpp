@@ -44,59 +44,69 @@ response json_response(const request& req, const v1::ServerFrame& f) {
                        "application/json");
 }
 
-// What the three integrations do. Runs on the HTTP session's thread; the
-// router and registry are safe to call from any.
+using request_ptr = std::shared_ptr<const request>;
+// Receives the answer to an integration request; may run on any thread.
+using reply_fn = std::function<void(response)>;
+
+// What the three integrations do. A client frame is routed on the sender's
+// own thread (see on_default); everything else is answered where it arrives.
 class integrations {
  public:
   integrations(context& ctx, std::shared_ptr<connections_client> client,
                std::shared_ptr<xray_emitter> xray)
       : ctx_(ctx), client_(std::move(client)), xray_(std::move(xray)) {}
 
-  response handle(const request& req, std::string_view remote) {
-    if (!xray_) return dispatch(req, remote);
+  void handle(request_ptr req, std::string remote, reply_fn reply) {
+    if (!xray_) return dispatch(std::move(req), remote, nullptr, reply);
     // Continue the caller's trace (an ALB in front adds the header), else
     // start one. Deliveries made while routing become subsegments of this.
-    xray_segment seg;
-    seg.name = "chatd";
-    seg.id = new_segment_id();
-    seg.start = std::chrono::system_clock::now();
-    if (auto t = parse_trace_header(req["x-amzn-trace-id"])) {
-      seg.trace = std::move(*t);
+    auto seg = std::make_shared<xray_segment>();
+    seg->name = "chatd";
+    seg->id = new_segment_id();
+    seg->start = std::chrono::system_clock::now();
+    if (auto t = parse_trace_header((*req)["x-amzn-trace-id"])) {
+      seg->trace = std::move(*t);
     } else {
-      seg.trace.trace_id = new_trace_id(seg.start);
+      seg->trace.trace_id = new_trace_id(seg->start);
     }
-    const trace_context inner{seg.trace.trace_id, seg.id, seg.trace.sampled};
-    response res;
-    {
-      trace_scope scope(&inner);
-      res = dispatch(req, remote);
-    }
-    if (!seg.trace.sampled) return res;
-    seg.end = std::chrono::system_clock::now();
-    seg.method = std::string(req.method_string());
-    seg.url = std::string(req.target());
-    seg.status = res.result_int();
-    xray_->emit(seg);
-    return res;
+    seg->method = std::string(req->method_string());
+    seg->url = std::string(req->target());
+    auto inner = std::make_shared<const trace_context>(
+        trace_context{seg->trace.trace_id, seg->id, seg->trace.sampled});
+    dispatch(std::move(req), remote, std::move(inner),
+             [seg, xray = xray_, reply = std::move(reply)](response res) {
+               if (seg->trace.sampled) {
+                 seg->end = std::chrono::system_clock::now();
+                 seg->status = res.result_int();
+                 xray->emit(*seg);
+               }
+               reply(std::move(res));
+             });
   }
 
  private:
-  response dispatch(const request& req, std::string_view remote) {
-    const std::string_view target = req.target();
+  using trace_ptr = std::shared_ptr<const trace_context>;
+
+  void dispatch(request_ptr req, std::string_view remote, trace_ptr trace,
+                const reply_fn& reply) {
+    const std::string_view target = req->target();
     const std::string_view path = target.substr(0, target.find('?'));
-    if (path == "/healthz") return make_response(req, http::status::ok, "ok\n");
-    if (req.method() != http::verb::post)
-      return make_response(req, http::status::method_not_allowed, {});
-    const std::string id(req["connectionid"]);
+    if (path == "/healthz")
+      return reply(make_response(*req, http::status::ok, "ok\n"));
+    if (req->method() != http::verb::post)
+      return reply(make_response(*req, http::status::method_not_allowed, {}));
+    const std::string id((*req)["connectionid"]);
     if (id.empty()) {
-      return make_response(req, http::status::bad_request,
-                           "missing connectionid header: map it from "
-                           "context.connectionId (docs/aws.md)\n");
+      return reply(make_response(*req, http::status::bad_request,
+                                 "missing connectionid header: map it from "
+                                 "context.connectionId (docs/aws.md)\n"));
     }
-    if (path == "/apigw/connect") return on_connect(req, id, remote);
-    if (path == "/apigw/disconnect") return on_disconnect(req, id);
-    if (path == "/apigw/default") return on_default(req, id);
-    return make_response(req, http::status::not_found, "not found\n");
+    if (path == "/apigw/default")
+      return on_default(std::move(req), id, std::move(trace), reply);
+    trace_scope scope(trace.get());
+    if (path == "/apigw/connect") return reply(on_connect(*req, id, remote));
+    if (path == "/apigw/disconnect") return reply(on_disconnect(*req, id));
+    reply(make_response(*req, http::status::not_found, "not found\n"));
   }
 
   response on_connect(const request& req, const std::string& id,
@@ -138,32 +148,42 @@ class integrations {
     return make_response(req, http::status::ok, {});
   }
 
-  response on_default(const request& req, const std::string& id) {
+  void on_default(request_ptr req, const std::string& id, trace_ptr trace,
+                  const reply_fn& reply) {
     auto c = std::dynamic_pointer_cast<apigw_connection>(ctx_.reg.find(id));
     if (!c) {
       // Registered on a node that has since restarted, or already gone: ask
       // API Gateway to close it, so that the client connects again.
       client_->remove(id, {});
-      return json_response(req,
-                           make_error(errc::unauthenticated,
-                                      "unknown connection; connect again"));
+      return reply(
+          json_response(*req, make_error(errc::unauthenticated,
+                                         "unknown connection; connect again")));
     }
     v1::ClientFrame frame;
-    if (req.body().size() > ctx_.cfg.max_message_bytes) {
-      return json_response(req, make_error(errc::message_too_large,
-                                           "frame exceeds the size limit"));
+    if (req->body().size() > ctx_.cfg.max_message_bytes) {
+      return reply(json_response(
+          *req,
+          make_error(errc::message_too_large, "frame exceeds the size limit")));
     }
-    if (const auto err = decode(req.body(), wire_format::json, frame))
-      return json_response(req, make_error(err->code, err->message));
+    if (const auto err = decode(req->body(), wire_format::json, frame))
+      return reply(json_response(*req, make_error(err->code, err->message)));
     if (frame.has_hello()) {
       // API Gateway cannot push before $connect completes, so the welcome is
       // what a client asks for with a hello on $default.
       v1::ServerFrame welcome;
       welcome.mutable_welcome()->set_connection_id(c->id());
       welcome.mutable_welcome()->set_user(c->user());
-      return json_response(req, welcome);
+      return reply(json_response(*req, welcome));
     }
-    return json_response(req, ctx_.route.handle(*c, frame));
+    // Consecutive frames of one client may arrive on different HTTP
+    // connections, so on different threads. Routing them all on the
+    // sender's thread is what keeps them in order for each recipient: a
+    // post made there is not ordered against posts from other threads.
+    c->run([this, c, req = std::move(req), frame = std::move(frame),
+            trace = std::move(trace), reply]() mutable {
+      trace_scope scope(trace.get());
+      reply(json_response(*req, ctx_.route.handle(*c, frame)));
+    });
   }
 
   context& ctx_;
@@ -202,12 +222,21 @@ class apigw_session final : public session_base,
 
   void on_read(beast::error_code ec) {
     if (ec) return stream_.close();
-    const request req = parser_->release();
+    auto req = std::make_shared<const request>(parser_->release());
     boost::system::error_code ignored;
     const auto ep = stream_.socket().remote_endpoint(ignored);
     const std::string remote =
         ep.address().to_string() + ":" + std::to_string(ep.port());
-    auto res = std::make_shared<response>(api_.handle(req, remote));
+    api_.handle(std::move(req), remote,
+                [self = shared_from_this()](response r) {
+                  net::post(self->ex_, [self, r = std::move(r)]() mutable {
+                    self->write(std::move(r));
+                  });
+                });
+  }
+
+  void write(response r) {
+    auto res = std::make_shared<response>(std::move(r));
     http::async_write(
         stream_, *res,
         [self = shared_from_this(), res](beast::error_code wec, std::size_t) {

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -37,6 +39,9 @@ class apigw_connection final
 
   void shutdown() override { close(close_code::going_away, "going away"); }
   void terminate() override;
+
+  /// Runs `fn` on this connection's thread.
+  void run(std::function<void()> fn) { boost::asio::post(ioc_, std::move(fn)); }
 
   /// `$disconnect` arrived, or API Gateway answered 410: the socket is gone.
   void gone();
