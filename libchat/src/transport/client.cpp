@@ -266,6 +266,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                                  [&] { return !inbox.empty() || ended; });
     if (!got) return std::make_error_code(std::errc::timed_out);
     if (inbox.empty() || !inbox.front().has_welcome()) {
+      // A refusal is an error frame, then a close frame: wait for the close
+      // (or the end) too, so that closed_by() tells why once we return.
+      (void)cv.wait_for(lock, opts.connect_timeout,
+                        [&] { return ended || info.code != 0; });
       return std::make_error_code(std::errc::connection_refused);
     }
     connection_id = inbox.front().welcome().connection_id();
