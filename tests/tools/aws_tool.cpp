@@ -7,6 +7,10 @@
 //     with the AWS_* environment credentials.
 //   aws_tool call CALLBACK_URL post|get|delete CONNECTION_ID [DATA]
 //     makes one @connections call and prints "STATUS BODY".
+//   aws_tool call CALLBACK_URL burst N
+//     POSTs to ids c0 .. c{N-1} all at once and prints how many got 200.
+// Credentials as chatd finds them: the AWS_* variables, else the ECS
+// endpoint.
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <future>
@@ -55,6 +59,7 @@ int call(int argc, char** argv) {
   o.callback = *url;
   o.region = signing_region(*url);
   o.credentials = credentials_from_env();
+  if (!o.credentials) o.ecs = ecs_endpoint_from_env();
   o.max_attempts = 3;
   auto client = std::make_shared<connections_client>(
       ioc, o, [](chat::log_level, std::string_view t) {
@@ -63,6 +68,17 @@ int call(int argc, char** argv) {
   connections_result result;
   const std::string verb = argv[3];
   const auto done = [&](const connections_result& r) { result = r; };
+  if (verb == "burst") {
+    const int n = std::stoi(argv[4]);
+    int ok = 0;
+    for (int i = 0; i < n; ++i) {
+      client->post("c" + std::to_string(i), "x",
+                   [&](const connections_result& r) { ok += r.status == 200; });
+    }
+    ioc.run_for(std::chrono::seconds(30));
+    std::printf("%d\n", ok);
+    return 0;
+  }
   if (verb == "post") {
     client->post(argv[4], argc > 5 ? argv[5] : "", done);
   } else if (verb == "get") {
