@@ -1,18 +1,21 @@
 #!/usr/bin/python3
-"""connections_client's pool and credentials, against a local HTTP server.
+"""connections_client's pool, credentials and TLS, against local servers.
 
 Usage: /usr/bin/python3 connections_pool_test.py PATH/TO/aws_tool
 
 A burst of POSTs must use kept-alive connections and never have more than 16
 requests in flight; with no AWS_* keys, credentials come from the ECS
-endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) and sign the calls.
+endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) and sign the calls; HTTPS
+verifies the peer's certificate and name.
 """
 
 import http.server
 import json
 import os
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -21,7 +24,7 @@ AWS_TOOL = None
 
 
 class Recorder:
-    def __init__(self, delay):
+    def __init__(self, delay, tls=None):
         self.delay = delay
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
@@ -71,7 +74,12 @@ class Recorder:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls:
+            scheme = "https"
+            self.server.socket = tls.wrap_socket(self.server.socket,
+                                                 server_side=True)
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
@@ -79,14 +87,14 @@ class Recorder:
         self.server.server_close()
 
 
-def run_tool(*args, env):
+def run_tool(*args, env, check=True):
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     base.update(env)
     out = subprocess.run([AWS_TOOL, "call", *args], env=base,
                          capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
+    if check and out.returncode != 0:
         raise AssertionError(out.stderr)
-    return out.stdout.strip()
+    return out.stdout.strip() if check else out
 
 
 class Pool(unittest.TestCase):
@@ -123,6 +131,57 @@ class Pool(unittest.TestCase):
             "AWS4-HMAC-SHA256 Credential=ASIAECSROLE/"), authorization)
         self.assertIn("x-amz-security-token", authorization)
         self.assertEqual(token, "ecs-session-token")
+
+
+class Tls(unittest.TestCase):
+    """HTTPS with a certificate made here for IP 127.0.0.1: trusted only when
+    SSL_CERT_FILE names it, and only for the name it was issued to."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.cert = os.path.join(cls.dir.name, "cert.pem")
+        key = os.path.join(cls.dir.name, "key.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", cls.cert, "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60)
+        cls.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cls.context.load_cert_chain(cls.cert, key)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def call(self, url_of, extra_env):
+        rec = Recorder(delay=0, tls=self.context)
+        env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}
+        env.update(extra_env)
+        try:
+            return run_tool(url_of(rec.url), "post", "id", "x", env=env,
+                            check=False), rec
+        finally:
+            rec.stop()
+
+    def test_trusted_certificate_is_accepted(self):
+        out, rec = self.call(lambda u: u, {"SSL_CERT_FILE": self.cert})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.split()[0], "200")
+        self.assertEqual(len(rec.posts), 1)
+
+    def test_unknown_issuer_is_refused(self):
+        out, rec = self.call(lambda u: u, {"SSL_CERT_FILE": os.devnull})
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("certificate verify failed", out.stderr)
+        self.assertEqual(rec.posts, [])
+
+    def test_certificate_for_another_name_is_refused(self):
+        out, rec = self.call(lambda u: u.replace("127.0.0.1", "localhost"),
+                             {"SSL_CERT_FILE": self.cert})
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("certificate verify failed", out.stderr)
+        self.assertEqual(rec.posts, [])
 
 
 if __name__ == "__main__":
