@@ -99,7 +99,15 @@ bool parse_flags(const std::vector<std::string>& args, command_line& out,
         error = "unknown option \"" + name + "\" (see --help)";
         return false;
       }
-      if (!take()) return false;
+      // A switch (--xray) may stand alone: it means "true".
+      const bool bare_switch =
+          s->key == "xray" && !has_value &&
+          (i + 1 >= args.size() || args[i + 1].starts_with("--"));
+      if (bare_switch) {
+        value = "true";
+      } else if (!take()) {
+        return false;
+      }
       out.assignments.emplace_back(s, value);
     }
   }

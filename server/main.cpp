@@ -59,6 +59,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "chatd: invalid setting: %s\n", error.c_str());
     return 2;
   }
+  if (!opts.cfg.apigw_listen.empty() && opts.cfg.apigw_callback.empty()) {
+    std::fprintf(stderr,
+                 "chatd: invalid setting: apigw_listen (--apigw-listen) needs "
+                 "apigw_callback (--apigw-callback)\n");
+    return 2;
+  }
   if (cli.print_config) {
     std::fputs(chatd::print_config(opts).c_str(), stdout);
     return 0;
@@ -91,6 +97,8 @@ int main(int argc, char** argv) {
     log_listening("ws", opts.cfg.listen, server.port());
   if (!opts.cfg.tcp_listen.empty())
     log_listening("tcp", opts.cfg.tcp_listen, server.tcp_port());
+  if (!opts.cfg.apigw_listen.empty())
+    log_listening("apigw", opts.cfg.apigw_listen, server.apigw_port());
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

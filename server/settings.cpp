@@ -108,6 +108,44 @@ const std::vector<setting> table = {
        return e;
      },
      [](const options& o) { return quote(o.cfg.tcp_listen); }},
+    {"apigw_listen",
+     "API Gateway WebSocket API integrations (POST /apigw/connect, "
+     "/apigw/disconnect, /apigw/default; docs/aws.md); default off",
+     [](std::string_view v, options& o) {
+       auto e = check_address(v, true);
+       if (e.empty()) o.cfg.apigw_listen = v;
+       return e;
+     },
+     [](const options& o) { return quote(o.cfg.apigw_listen); }},
+    {"apigw_callback",
+     "the stage's URL for @connections, https://ID.execute-api.REGION."
+     "amazonaws.com/STAGE (its wss:// URL works too); credentials from "
+     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the ECS "
+     "task role",
+     [](std::string_view v, options& o) -> std::string {
+       if (!v.empty() && !v.starts_with("https://") &&
+           !v.starts_with("wss://") && !v.starts_with("http://"))
+         return "expected an https:// or wss:// URL" + got(v);
+       o.cfg.apigw_callback = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.apigw_callback); }},
+    {"xray",
+     "true: send an AWS X-Ray segment per apigw integration request to the "
+     "daemon at AWS_XRAY_DAEMON_ADDRESS (default 127.0.0.1:2000)",
+     [](std::string_view v, options& o) -> std::string {
+       if (v == "true" || v == "1") {
+         o.cfg.xray = true;
+       } else if (v == "false" || v == "0") {
+         o.cfg.xray = false;
+       } else {
+         return "expected true or false" + got(v);
+       }
+       return "";
+     },
+     [](const options& o) {
+       return std::string(o.cfg.xray ? "true" : "false");
+     }},
     {"threads", "I/O threads, one event loop each (default 0: one per core)",
      [](std::string_view v, options& o) -> std::string {
        std::uint64_t n = 0;

@@ -162,7 +162,8 @@ class Flags(unittest.TestCase):
         for flag in ("--listen", "--tcp-listen", "--threads", "--log-level",
                      "--auth", "--log-format", "--drain-timeout",
                      "--shutdown-close-code", "--config", "--print-config",
-                     "CHAT_LISTEN", "CHAT_DRAIN_TIMEOUT"):
+                     "CHAT_LISTEN", "CHAT_DRAIN_TIMEOUT", "--apigw-listen",
+                     "--apigw-callback", "--xray"):
             self.assertIn(flag, r.stdout)
 
     def test_version(self):
@@ -184,6 +185,17 @@ class Flags(unittest.TestCase):
         r = run_chatd("--auth", "jwt")
         self.assertEqual(r.returncode, 2)
         self.assertIn("jwt", r.stderr)
+
+    def test_apigw_listen_needs_a_callback(self):
+        r = run_chatd("--apigw-listen", f"{HOST}:0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--apigw-callback", r.stderr)
+
+    def test_apigw_callback_must_be_a_url(self):
+        r = run_chatd("--listen", f"{HOST}:0", "--apigw-listen", f"{HOST}:0",
+                      "--apigw-callback", "not-a-url")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--apigw-callback", r.stderr)
 
     def test_busy_port_exits_1(self):
         with socket.socket() as busy:

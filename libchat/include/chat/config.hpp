@@ -22,6 +22,25 @@ struct config {
   /// default) disables it.
   std::string tcp_listen;
 
+  /// API Gateway WebSocket API backend: the address of the HTTP endpoints
+  /// that the `$connect`, `$disconnect` and `$default` route integrations
+  /// call (docs/aws.md). Empty (the default) disables it.
+  std::string apigw_listen;
+
+  /// The stage's callback URL for `@connections`:
+  /// "https://{api-id}.execute-api.{region}.amazonaws.com/{stage}", or the
+  /// stage's "wss://" URL, from which it is derived. Required with
+  /// `apigw_listen`.
+  std::string apigw_callback;
+
+  /// Sends an AWS X-Ray segment for each apigw integration request, with a
+  /// subsegment for each `@connections` call it causes.
+  bool xray = false;
+
+  /// The X-Ray daemon's UDP address; empty means AWS_XRAY_DAEMON_ADDRESS,
+  /// else 127.0.0.1:2000.
+  std::string xray_daemon;
+
   /// I/O threads, one `io_context` each; 0 means one per core.
   unsigned threads = 0;
 

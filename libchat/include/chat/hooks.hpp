@@ -19,10 +19,12 @@ class connection;
 
 /// What a client presented when it connected. Valid only during the call.
 struct handshake {
-  std::string_view transport;       ///< "ws", "tcp" or "inproc".
-  std::string_view remote_address;  ///< "127.0.0.1:50123"; empty in-process.
-  std::string_view target;          ///< HTTP request target; empty on raw TCP.
-  std::string_view user;   ///< The name claimed (`?user=`, hello.user).
+  std::string_view transport;  ///< "ws", "tcp", "inproc" or "apigw".
+  /// "127.0.0.1:50123"; empty in-process; on apigw, the peer that called
+  /// the integration (API Gateway's VPC link), not the client.
+  std::string_view remote_address;
+  std::string_view target;  ///< HTTP request target; empty on raw TCP.
+  std::string_view user;    ///< The name claimed (`?user=`, hello.user).
   std::string_view token;  ///< `?token=`, `Authorization: Bearer`, hello.token.
   /// HTTP request headers (name, value); empty on raw TCP.
   std::vector<std::pair<std::string_view, std::string_view>> headers;
@@ -77,7 +79,8 @@ struct hooks {
   /// A connection was authenticated and registered. Runs on its I/O thread.
   std::function<void(const connection&)> on_connect;
 
-  /// A registered connection went away. Runs on its I/O thread.
+  /// A registered connection went away. Runs on its I/O thread (on apigw,
+  /// the thread of the `$disconnect` request).
   std::function<void(const connection&)> on_disconnect;
 
   /// Receives connect, disconnect and refused-handshake events with their

@@ -50,6 +50,9 @@ class server {
   /// The bound raw TCP port, or 0 when TCP is off.
   std::uint16_t tcp_port() const noexcept;
 
+  /// The bound API Gateway integration port, or 0 when apigw is off.
+  std::uint16_t apigw_port() const noexcept;
+
   /// Registers an in-process connection for `user`. Frames for it go to
   /// `on_frame` (called on an I/O thread) when given, else to its
   /// `receive()` queue. Returns null for an invalid user name or when the

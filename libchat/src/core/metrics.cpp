@@ -43,6 +43,8 @@ std::string_view to_string(transport_kind t) noexcept {
       return "tcp";
     case transport_kind::inproc:
       return "inproc";
+    case transport_kind::apigw:
+      return "apigw";
     default:
       return "unknown";
   }

@@ -7,9 +7,10 @@
 // A new metric is a member here and a few lines in render().
 #pragma once
 
+#include <chat/error.hpp>
+
 #include <array>
 #include <atomic>
-#include <chat/error.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -67,7 +68,7 @@ class latency_histogram {
 };
 
 /// Which transport carries a connection; the label of the connection metrics.
-enum class transport_kind : std::uint8_t { ws, tcp, inproc, count_ };
+enum class transport_kind : std::uint8_t { ws, tcp, inproc, apigw, count_ };
 std::string_view to_string(transport_kind t) noexcept;
 
 /// Why a handshake was refused; the label of chat_handshakes_refused_total.

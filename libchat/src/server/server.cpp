@@ -43,6 +43,7 @@ struct server::impl {
   detail::context ctx;
   std::unique_ptr<detail::transport> ws;
   std::unique_ptr<detail::transport> tcp;
+  std::unique_ptr<detail::transport> apigw;
   bool running = false;
 };
 
@@ -69,6 +70,17 @@ std::error_code server::start() {
       return ec;
     }
   }
+  if (!m.cfg.apigw_listen.empty()) {
+    m.apigw = detail::make_apigw_transport(m.ctx);
+    if (auto ec = m.apigw->start()) {
+      m.apigw.reset();
+      if (m.ws) m.ws->stop();
+      if (m.tcp) m.tcp->stop();
+      m.ws.reset();
+      m.tcp.reset();
+      return ec;
+    }
+  }
   m.io.start();
   m.running = true;
   m.ctx.log(log_level::info, "node " + m.node + " running on " +
@@ -83,6 +95,7 @@ void server::stop() {
   m.route.close();
   if (m.ws) m.ws->stop();
   if (m.tcp) m.tcp->stop();
+  if (m.apigw) m.apigw->stop();
   m.sessions.shutdown_all(false);
   if (!m.sessions.wait_empty(m.cfg.drain_timeout)) {
     m.ctx.log(log_level::warn,
@@ -101,6 +114,10 @@ std::uint16_t server::port() const noexcept {
 
 std::uint16_t server::tcp_port() const noexcept {
   return impl_->tcp ? impl_->tcp->port() : 0;
+}
+
+std::uint16_t server::apigw_port() const noexcept {
+  return impl_->apigw ? impl_->apigw->port() : 0;
 }
 
 std::shared_ptr<endpoint> server::attach(

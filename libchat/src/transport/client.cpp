@@ -292,7 +292,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     if (inbox.empty() || !inbox.front().has_welcome()) {
       // Refused: the server follows its error with a close; wait for it so
       // closed_by() says why.
-      cv.wait_for(lock, opts.connect_timeout, [&] { return ended; });
+      cv.wait_for(lock, opts.connect_timeout,
+                  [&] { return ended || info.code != 0; });
       return std::make_error_code(std::errc::connection_refused);
     }
     connection_id = inbox.front().welcome().connection_id();

@@ -30,6 +30,20 @@ void context::attach(const std::shared_ptr<connection>& c, std::string user,
   do {
     c->bind(make_connection_id(), user);
   } while (!reg.add(c));
+  announce(c, kind, remote);
+}
+
+bool context::attach_as(const std::shared_ptr<connection>& c, std::string id,
+                        std::string user, transport_kind kind,
+                        std::string_view remote) {
+  c->bind(std::move(id), std::move(user));
+  if (!reg.add(c)) return false;
+  announce(c, kind, remote);
+  return true;
+}
+
+void context::announce(const std::shared_ptr<connection>& c,
+                       transport_kind kind, std::string_view remote) {
   stats.opened(kind);
   if (wants(log_level::info)) {
     emit({log_level::info,

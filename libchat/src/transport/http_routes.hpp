@@ -2,10 +2,11 @@
 // the answers to requests that are not an upgrade.
 #pragma once
 
-#include <boost/beast/http.hpp>
-#include <string>
-
 #include "transport/transport.hpp"
+
+#include <boost/beast/http.hpp>
+
+#include <string>
 
 namespace chat::detail {
 

@@ -82,6 +82,11 @@ struct context {
   /// on c's thread. `remote` is the peer's address (empty in-process).
   void attach(const std::shared_ptr<connection>& c, std::string user,
               transport_kind kind, std::string_view remote);
+  /// Like attach(), with the id the edge assigned (API Gateway's
+  /// connectionId); false, with nothing done, when the id is taken.
+  [[nodiscard]] bool attach_as(const std::shared_ptr<connection>& c,
+                               std::string id, std::string user,
+                               transport_kind kind, std::string_view remote);
   /// Unregisters `c` and runs the on_disconnect hook, if it was registered.
   void detach(const connection& c, transport_kind kind);
 
@@ -110,6 +115,10 @@ struct context {
     return (h.on_event || h.log) && l >= h.min_level && l != log_level::off;
   }
 
+  /// Logs a registered connection and runs the on_connect hook.
+  void announce(const std::shared_ptr<connection>& c, transport_kind kind,
+                std::string_view remote);
+
   /// Who the client of a handshake is: the authenticate hook's verdict, or
   /// with none set (`--auth none`) the claimed name if it is a valid one.
   auth_result authenticate(const handshake& h) const;
@@ -127,6 +136,8 @@ class transport {
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx);
 std::unique_ptr<transport> make_tcp_transport(context& ctx);
+/// Fails to start (invalid_argument) without a valid `apigw_callback`.
+std::unique_ptr<transport> make_apigw_transport(context& ctx);
 
 /// The refusal an authentication verdict's HTTP status stands for.
 inline refusal refusal_for(unsigned status) noexcept {
