@@ -54,9 +54,9 @@ Logs go to stdout, one JSON object per line (--log-format text for humans);
 they never contain message bodies or tokens.
 
 Signals: SIGINT and SIGTERM stop accepting (/readyz answers 503), flush what
-is queued, close every connection with --shutdown-close-code (1012 "service
-restart" by default: clients should reconnect) within --drain-timeout, and
-exit 0.
+is queued, close every connection with --shutdown-close-code (1001 "going away" by
+default; 1012 "service restart" tells clients to reconnect elsewhere) within
+--drain-timeout, and exit 0.
 )";
   return out;
 }

@@ -193,8 +193,8 @@ const std::vector<setting> table = {
      },
      [](const options& o) { return show_duration(o.cfg.drain_timeout); }},
     {"shutdown_close_code",
-     "close code sent on SIGTERM: 1012 \"service restart\" (reconnect, the "
-     "default) or 1001 \"going away\"",
+     "close code sent on SIGTERM: 1001 \"going away\" (the default) or 1012 "
+     "\"service restart\" (reconnect elsewhere; the ECS deployment's)",
      [](std::string_view v, options& o) -> std::string {
        if (v == "1012")
          o.cfg.shutdown_close_code = chat::close_code::service_restart;
@@ -241,7 +241,6 @@ const std::vector<setting> table = {
 
 options::options() {
   cfg.drain_timeout = seconds(25);
-  cfg.shutdown_close_code = chat::close_code::service_restart;
 }
 
 const std::vector<setting>& settings() { return table; }

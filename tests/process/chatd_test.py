@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """chatd as a process: flags, HTTP endpoints, a third-party WebSocket client
-and graceful shutdown on SIGTERM (close 1012, or 1001 when configured).
+and graceful shutdown on SIGTERM (close 1001, or 1012 when configured).
 
 Usage: /usr/bin/python3 tests/process/chatd_test.py PATH/TO/chatd
 
@@ -370,14 +370,15 @@ class Shutdown(unittest.TestCase):
         self.assertEqual(code, 0, self.server.output())
         self.assertEqual(len(self.server.events("draining")), 1)
 
-    def test_sigterm_closes_clients_with_1012_and_exits_0(self):
-        # 1012 "service restart": clients should reconnect, to another task.
-        self.sigterm_session(1012)
-
-    def test_shutdown_close_code_1001_is_honoured(self):
-        self.server.kill()
-        self.server = Chatd("--threads", "2", "--shutdown-close-code", "1001")
+    def test_sigterm_closes_clients_with_1001_and_exits_0(self):
+        # 1001 "going away" by default, after flushing what was queued.
         self.sigterm_session(1001)
+
+    def test_shutdown_close_code_1012_is_honoured(self):
+        # 1012 "service restart": clients should reconnect, to another task.
+        self.server.kill()
+        self.server = Chatd("--threads", "2", "--shutdown-close-code", "1012")
+        self.sigterm_session(1012)
 
 
 def main():

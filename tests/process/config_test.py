@@ -55,7 +55,7 @@ class Settings(unittest.TestCase):
         self.assertEqual(c["threads"], 0)
         self.assertEqual(c["log_format"], "json")
         self.assertEqual(c["drain_timeout"], "25s")
-        self.assertEqual(c["shutdown_close_code"], 1012)
+        self.assertEqual(c["shutdown_close_code"], 1001)
 
     def test_precedence_flag_over_env_over_file_over_default(self):
         path = self.write_config(
