@@ -89,9 +89,13 @@ class apigw_session final : public session_base,
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
-class apigw_transport final : public transport {
+class apigw_transport final : public listening_transport {
  public:
-  explicit apigw_transport(context& ctx) : ctx_(ctx) {}
+  explicit apigw_transport(context& ctx)
+      : listening_transport(
+            ctx, "apigw", ctx.cfg.apigw_listen, [this](listener::socket s) {
+              start_session<apigw_session>(ctx_, std::move(s), *api_);
+            }) {}
 
   std::error_code start() override {
     const auto url = parse_aws_url(ctx_.cfg.apigw_callback);
@@ -114,31 +118,13 @@ class apigw_transport final : public transport {
       if (auto ec = xray_->open(ctx_.cfg.xray_daemon)) return ec;
     }
     api_.emplace(ctx_, client_, xray_);
-    listener_ =
-        std::make_shared<listener>(ctx_, "apigw", [this](tcp::socket s) {
-          auto h = std::make_shared<apigw_session>(ctx_, *api_, std::move(s));
-          ctx_.sessions.add(h);
-          h->run();
-        });
-    if (auto ec = listener_->listen(ctx_.cfg.apigw_listen)) return ec;
-    listener_->run();
-    return {};
-  }
-
-  void stop() override {
-    if (listener_) listener_->stop();
-  }
-
-  std::uint16_t port() const noexcept override {
-    return listener_ ? listener_->port() : 0;
+    return listening_transport::start();
   }
 
  private:
-  context& ctx_;
   std::shared_ptr<connections_client> client_;
   std::shared_ptr<xray_emitter> xray_;
   std::optional<apigw_integrations> api_;
-  std::shared_ptr<listener> listener_;
 };
 
 }  // namespace

@@ -39,4 +39,49 @@ class listener : public std::enable_shared_from_this<listener> {
   std::uint16_t port_ = 0;
 };
 
+/// A transport that is one listener: each accepted socket starts a session.
+/// Thread safety: as `transport`.
+class listening_transport : public transport {
+ public:
+  listening_transport(context& ctx, std::string name, std::string address,
+                      listener::on_accept fn)
+      : ctx_(ctx),
+        name_(std::move(name)),
+        address_(std::move(address)),
+        fn_(std::move(fn)) {}
+
+  std::error_code start() override {
+    listener_ = std::make_shared<listener>(ctx_, name_, fn_);
+    if (auto ec = listener_->listen(address_)) return ec;
+    listener_->run();
+    return {};
+  }
+
+  void stop() override {
+    if (listener_) listener_->stop();
+  }
+
+  std::uint16_t port() const noexcept override {
+    return listener_ ? listener_->port() : 0;
+  }
+
+ protected:
+  context& ctx_;
+
+ private:
+  std::string name_;
+  std::string address_;
+  listener::on_accept fn_;
+  std::shared_ptr<listener> listener_;
+};
+
+/// Makes `Session(ctx, args..., socket)`, tracks it for shutdown and runs it.
+template <class Session, class... Args>
+void start_session(context& ctx, listener::socket s, Args&&... args) {
+  auto session =
+      std::make_shared<Session>(ctx, std::forward<Args>(args)..., std::move(s));
+  ctx.sessions.add(session);
+  session->run();
+}
+
 }  // namespace chat::detail

@@ -284,38 +284,13 @@ class tcp_session final : public connection,
   bool done_ = false;
 };
 
-class tcp_transport final : public transport {
- public:
-  explicit tcp_transport(context& ctx) : ctx_(ctx) {}
-
-  std::error_code start() override {
-    listener_ = std::make_shared<listener>(ctx_, "tcp", [this](tcp::socket s) {
-      auto session = std::make_shared<tcp_session>(ctx_, std::move(s));
-      ctx_.sessions.add(session);
-      session->run();
-    });
-    if (auto ec = listener_->listen(ctx_.cfg.tcp_listen)) return ec;
-    listener_->run();
-    return {};
-  }
-
-  void stop() override {
-    if (listener_) listener_->stop();
-  }
-
-  std::uint16_t port() const noexcept override {
-    return listener_ ? listener_->port() : 0;
-  }
-
- private:
-  context& ctx_;
-  std::shared_ptr<listener> listener_;
-};
-
 }  // namespace
 
 std::unique_ptr<transport> make_tcp_transport(context& ctx) {
-  return std::make_unique<tcp_transport>(ctx);
+  return std::make_unique<listening_transport>(
+      ctx, "tcp", ctx.cfg.tcp_listen, [&ctx](listener::socket s) {
+        start_session<tcp_session>(ctx, std::move(s));
+      });
 }
 
 }  // namespace chat::detail

@@ -333,38 +333,13 @@ class http_session final : public session_base,
   bool stopping_ = false;
 };
 
-class ws_transport final : public transport {
- public:
-  explicit ws_transport(context& ctx) : ctx_(ctx) {}
-
-  std::error_code start() override {
-    listener_ = std::make_shared<listener>(ctx_, "ws", [this](tcp::socket s) {
-      auto h = std::make_shared<http_session>(ctx_, std::move(s));
-      ctx_.sessions.add(h);
-      h->run();
-    });
-    if (auto ec = listener_->listen(ctx_.cfg.listen)) return ec;
-    listener_->run();
-    return {};
-  }
-
-  void stop() override {
-    if (listener_) listener_->stop();
-  }
-
-  std::uint16_t port() const noexcept override {
-    return listener_ ? listener_->port() : 0;
-  }
-
- private:
-  context& ctx_;
-  std::shared_ptr<listener> listener_;
-};
-
 }  // namespace
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx) {
-  return std::make_unique<ws_transport>(ctx);
+  return std::make_unique<listening_transport>(
+      ctx, "ws", ctx.cfg.listen, [&ctx](listener::socket s) {
+        start_session<http_session>(ctx, std::move(s));
+      });
 }
 
 }  // namespace chat::detail
