@@ -6,16 +6,16 @@ import itertools
 import threading
 import time
 from collections import deque
-from typing import Callable, Deque, Dict, Iterator, Optional, Set, Tuple, Union
+from typing import Callable, Deque, Dict, Optional, Set, Tuple, Union
 
 from . import _core
 from ._errors import ChatError, ConnectError, error_from
-from ._types import Message, Sent
+from ._types import Message, Receiver, Sent
 
 Body = Union[str, bytes]
 
 
-class Client:
+class Client(Receiver):
     """Connects to ``url`` (``ws://host:port/ws`` or ``tcp://host:port``) as
     ``user``, presenting ``token`` to the server's ``on_connect`` hook
     (``?token=`` on ws, ``hello.token`` on tcp). Raises ``ConnectError``
@@ -107,14 +107,6 @@ class Client:
         if isinstance(item, dict):
             raise error_from(item)
         return item
-
-    def __iter__(self) -> Iterator[Message]:
-        """Messages until the connection ends."""
-        while True:
-            m = self.recv()
-            if m is None:
-                return
-            yield m
 
     def ping(self, timeout: Optional[float] = None) -> None:
         """A round trip: when it returns, everything the server sent to this

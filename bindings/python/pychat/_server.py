@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import atexit
 import weakref
-from typing import Callable, Iterator, Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 from . import _core
 from ._errors import error_from
-from ._types import DisconnectInfo, Handshake, Message, Sent, Stats
+from ._types import DisconnectInfo, Handshake, Message, Receiver, Sent, Stats
 
 Body = Union[str, bytes]
 AuthVerdict = Union[str, None, Tuple[int, str]]
@@ -30,7 +30,7 @@ def _answer(frame: dict) -> Sent:
     raise error_from(frame)
 
 
-class Endpoint:
+class Endpoint(Receiver):
     """An in-process connection made by ``Server.attach(user)``: a bot that
     sends and receives through the router without a socket. Other users reach
     it by its user name or by ``id``. Thread safety: any thread."""
@@ -67,14 +67,6 @@ class Endpoint:
                 return None
             if frame is None and self._core.closed:
                 return None
-
-    def __iter__(self) -> Iterator[Message]:
-        """Messages until the endpoint is closed."""
-        while True:
-            m = self.recv()
-            if m is None:
-                return
-            yield m
 
     @property
     def closed(self) -> bool:

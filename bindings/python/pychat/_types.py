@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,18 @@ class Stats:
     connections: int
     messages_routed: int
     threads: int
+
+
+class Receiver:
+    """Iteration over what ``recv()`` returns, for Client and Endpoint."""
+
+    def recv(self, timeout: Optional[float] = None) -> Optional[Message]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Message]:
+        """Messages until the connection ends."""
+        while True:
+            m = self.recv()
+            if m is None:
+                return
+            yield m
