@@ -59,10 +59,7 @@ class apigw_session final : public session_base,
   void on_read(beast::error_code ec) {
     if (ec) return stream_.close();
     auto req = std::make_shared<const request>(parser_->release());
-    boost::system::error_code ignored;
-    const auto ep = stream_.socket().remote_endpoint(ignored);
-    const std::string remote =
-        ep.address().to_string() + ":" + std::to_string(ep.port());
+    const std::string remote = peer_address(stream_.socket());
     api_.handle(std::move(req), remote,
                 [self = shared_from_this()](response r) {
                   net::post(self->ex_, [self, r = std::move(r)]() mutable {

@@ -1,6 +1,7 @@
 #include "transport/apigw_integrations.hpp"
 
 #include "transport/apigw_connection.hpp"
+#include "transport/http_auth.hpp"
 
 #include <boost/beast/http/field.hpp>
 
@@ -85,19 +86,14 @@ void apigw_integrations::dispatch(request_ptr req, std::string_view remote,
 apigw_response apigw_integrations::on_connect(const apigw_request& req,
                                               const std::string& id,
                                               std::string_view remote) {
-  std::string token(req["x-chat-token"]);
-  const std::string_view authz = req[http::field::authorization];
-  if (token.empty() && authz.starts_with("Bearer "))
-    token = std::string(authz.substr(7));
-  handshake hs{"apigw", remote, req.target(), req["x-chat-user"], token, {}};
-  if (ctx_.cfg.hooks.authenticate) {
-    for (const auto& field : req)
-      hs.headers.emplace_back(field.name_string(), field.value());
-  }
-  auth_result r = ctx_.authenticate(hs);
+  auth_result r = authenticate_request(ctx_, transport_kind::apigw, req,
+                                       {"apigw",
+                                        remote,
+                                        req.target(),
+                                        req["x-chat-user"],
+                                        req["x-chat-token"],
+                                        {}});
   if (r.user.empty()) {
-    ctx_.refused(transport_kind::apigw, remote, refusal_for(r.status), r.status,
-                 r.reason);
     return make_response(req, static_cast<http::status>(r.status),
                          r.reason + "\n");
   }

@@ -39,6 +39,14 @@ class listener : public std::enable_shared_from_this<listener> {
   std::uint16_t port_ = 0;
 };
 
+/// "address:port" of a socket's peer; empty once it is gone.
+inline std::string peer_address(const listener::socket& s) {
+  boost::system::error_code ec;
+  const auto ep = s.remote_endpoint(ec);
+  return ec ? std::string()
+            : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
 /// A transport that is one listener: each accepted socket starts a session.
 /// Thread safety: as `transport`.
 class listening_transport : public transport {

@@ -132,11 +132,7 @@ class tcp_session final : public connection,
         send_frame(answer);
       return;
     }
-    boost::system::error_code ec;
-    const auto remote = sock_.remote_endpoint(ec);
-    const std::string remote_text =
-        ec ? std::string()
-           : remote.address().to_string() + ":" + std::to_string(remote.port());
+    const std::string remote_text = peer_address(sock_);
     if (frame.frame_case() != v1::ClientFrame::kHello) {
       ctx_.refused(transport_kind::tcp, remote_text, refusal::no_hello, 0,
                    "the first frame must be a hello");

@@ -1,5 +1,6 @@
 // The WebSocket transport: HTTP on one port, `GET /ws` upgrades; the plain
 // HTTP endpoints are in http_routes.cpp.
+#include "transport/http_auth.hpp"
 #include "transport/http_routes.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
@@ -274,24 +275,15 @@ class http_session final : public session_base,
                            std::string_view remote) {
     const std::string_view target = req.target();
     const auto user = query_param(target, "user");
-    auto token = query_param(target, "token");
-    const std::string_view authz = req[http::field::authorization];
-    if (!token && authz.starts_with("Bearer "))
-      token = std::string(authz.substr(7));
-    handshake hs{"ws",
-                 remote,
-                 target,
-                 user ? *user : std::string_view{},
-                 token ? *token : std::string_view{},
-                 {}};
-    if (ctx_.cfg.hooks.authenticate) {
-      for (const auto& field : req)
-        hs.headers.emplace_back(field.name_string(), field.value());
-    }
-    auth_result r = ctx_.authenticate(hs);
+    const auto token = query_param(target, "token");
+    auth_result r = authenticate_request(ctx_, transport_kind::ws, req,
+                                         {"ws",
+                                          remote,
+                                          target,
+                                          user ? *user : std::string_view{},
+                                          token ? *token : std::string_view{},
+                                          {}});
     if (r.user.empty()) {
-      ctx_.refused(transport_kind::ws, remote, refusal_for(r.status), r.status,
-                   r.reason);
       respond(text_response(req.version(), static_cast<http::status>(r.status),
                             r.reason + "\n"),
               false);
@@ -299,13 +291,7 @@ class http_session final : public session_base,
     return std::move(r.user);
   }
 
-  std::string remote_text() const {
-    boost::system::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
-    return ec ? std::string()
-              : remote.address().to_string() + ":" +
-                    std::to_string(remote.port());
-  }
+  std::string remote_text() const { return peer_address(stream_.socket()); }
 
   void respond(http::response<http::string_body>&& res, bool keep_alive) {
     res.keep_alive(keep_alive);
