@@ -1,10 +1,10 @@
 // The server facade used by embedders and the Python bindings: speaking as a
 // service user, disconnecting, counters, and tokens from the client.
+#include "support/harness.hpp"
+
 #include <atomic>
 #include <mutex>
 #include <string>
-
-#include "support/harness.hpp"
 
 namespace chat::test {
 namespace {
@@ -32,6 +32,22 @@ TEST(Facade, SendSpeaksAsAServiceUser) {
   EXPECT_EQ(f.message().from(), "system");
   EXPECT_EQ(f.message().text(), "welcome");
   EXPECT_TRUE(f.message().from_connection().empty());
+}
+
+TEST(Facade, ServiceSendsAreCountedLikeAnyOther) {
+  harness h;
+  ASSERT_FALSE(h.start_error());
+  auto bob = h.connect("bob", via::tcp);
+  ASSERT_TRUE(bob);
+  ASSERT_TRUE(h.server().send("system", text_to("bob", "hi")).has_sent());
+  ASSERT_TRUE(h.server().send("system", text_to("nobody", "hi")).has_error());
+  const std::string text = h.server().metrics_text();
+  EXPECT_NE(text.find("chat_sends_total{outcome=\"DELIVERED\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("chat_sends_total{outcome=\"RECIPIENT_OFFLINE\"} 1\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(Facade, SendReportsRoutingErrors) {

@@ -139,7 +139,8 @@ v1::ServerFrame server::send(std::string_view from_user, v1::Send send) {
     return make_error(errc::invalid_frame,
                       "the sender is not a valid user name", send.id());
   }
-  return m.route.route({from_user, {}}, send);
+  // Through the context, as every transport sends: counted and timed.
+  return m.ctx.route_send({from_user, {}}, send);
 }
 
 std::size_t server::disconnect(std::string_view user_or_connection) {
