@@ -418,6 +418,8 @@ TEST(Codec, NamesEveryErrorCode) {
       {errc::unauthenticated, "UNAUTHENTICATED"},
       {errc::unavailable, "UNAVAILABLE"},
       {errc::rejected, "REJECTED"},
+      {errc::inbox_full, "INBOX_FULL"},
+      {errc::rate_limited, "RATE_LIMITED"},
   };
   // Every protocol code but CODE_UNSPECIFIED has a row: a new code needs one.
   const pb::EnumDescriptor* codes = v1::Error::Code_descriptor();

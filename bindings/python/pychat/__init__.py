@@ -15,9 +15,10 @@ protocol's error codes.
 """
 
 from ._client import Client
-from ._errors import (ChatError, ConnectError, InvalidFrame, InvalidRecipient,
-                      MalformedFrame, MessageTooLarge, RecipientOffline,
-                      Rejected, Unauthenticated, Unavailable, UnknownFrame)
+from ._errors import (ChatError, ConnectError, InboxFull, InvalidFrame,
+                      InvalidRecipient, MalformedFrame, MessageTooLarge,
+                      RateLimited, RecipientOffline, Rejected,
+                      Unauthenticated, Unavailable, UnknownFrame)
 from ._server import Endpoint, Server
 from ._types import DisconnectInfo, Handshake, Message, Sent, Stats
 
@@ -25,7 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChatError", "Client", "ConnectError", "DisconnectInfo", "Endpoint",
-    "Handshake", "InvalidFrame", "InvalidRecipient", "MalformedFrame",
-    "Message", "MessageTooLarge", "RecipientOffline", "Rejected", "Sent",
+    "Handshake", "InboxFull", "InvalidFrame", "InvalidRecipient", "MalformedFrame",
+    "Message", "MessageTooLarge", "RateLimited", "RecipientOffline", "Rejected", "Sent",
     "Server", "Stats", "Unauthenticated", "Unavailable", "UnknownFrame",
 ]

@@ -61,11 +61,21 @@ class Rejected(ChatError):
     code, name = 9, "REJECTED"
 
 
+class InboxFull(ChatError):
+    """The offline recipient's inbox is at its bound; retry later."""
+
+    code, name = 10, "INBOX_FULL"
+
+
+class RateLimited(ChatError):
+    code, name = 11, "RATE_LIMITED"
+
+
 _BY_CODE: Dict[int, Type[ChatError]] = {
     c.code: c
     for c in (MalformedFrame, InvalidFrame, UnknownFrame, RecipientOffline,
               InvalidRecipient, MessageTooLarge, Unauthenticated, Unavailable,
-              Rejected)
+              Rejected, InboxFull, RateLimited)
 }
 
 

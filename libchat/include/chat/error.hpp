@@ -20,6 +20,8 @@ enum class errc {
   unauthenticated = 7,
   unavailable = 8,
   rejected = 9,
+  inbox_full = 10,
+  rate_limited = 11,
 };
 
 /// The category of `chat::errc`; `message()` gives one line per value.

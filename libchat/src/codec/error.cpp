@@ -30,6 +30,10 @@ class category final : public std::error_category {
         return "server is shutting down";
       case errc::rejected:
         return "message refused by the server's policy";
+      case errc::inbox_full:
+        return "recipient's offline inbox is full";
+      case errc::rate_limited:
+        return "sending faster than the rate limit";
     }
     return "unknown chat error";
   }
@@ -83,5 +87,8 @@ static_assert(static_cast<int>(errc::unauthenticated) ==
               v1::Error::UNAUTHENTICATED);
 static_assert(static_cast<int>(errc::unavailable) == v1::Error::UNAVAILABLE);
 static_assert(static_cast<int>(errc::rejected) == v1::Error::REJECTED);
+static_assert(static_cast<int>(errc::inbox_full) == v1::Error::INBOX_FULL);
+static_assert(static_cast<int>(errc::rate_limited) ==
+              v1::Error::RATE_LIMITED);
 
 }  // namespace chat
