@@ -27,7 +27,7 @@ constexpr std::int32_t doc_nanos = 123'000'000;
 // ---- one sample per oneof member ----
 
 std::vector<v1::ClientFrame> client_samples() {
-  std::vector<v1::ClientFrame> out(5);
+  std::vector<v1::ClientFrame> out(7);
   out[0].mutable_hello()->set_user("alice");
   out[0].mutable_hello()->set_token("t0k");
   v1::Send* s = out[1].mutable_send();
@@ -40,11 +40,15 @@ std::vector<v1::ClientFrame> client_samples() {
   s->set_data(std::string("\x00\x01\xfb\xff", 4));
   out[3].mutable_ping()->set_id("p1");
   out[4].mutable_pong()->set_id("p2");
+  out[5].mutable_ack()->set_message_id("m1");
+  out[5].mutable_ack()->set_cumulative(true);
+  out[6].mutable_receipt()->set_message_id("m1");
+  out[6].mutable_receipt()->set_status(v1::Receipt::READ);
   return out;
 }
 
 std::vector<v1::ServerFrame> server_samples() {
-  std::vector<v1::ServerFrame> out(7);
+  std::vector<v1::ServerFrame> out(9);
   out[0].mutable_welcome()->set_connection_id("c1");
   out[0].mutable_welcome()->set_user("alice");
   v1::Sent* sent = out[1].mutable_sent();
@@ -67,6 +71,20 @@ std::vector<v1::ServerFrame> server_samples() {
   out[5].mutable_ping()->set_id("p2");
   out[6].mutable_close()->set_code(1001);
   out[6].mutable_close()->set_reason("going away");
+  v1::Receipt* r = out[7].mutable_receipt();
+  r->set_message_id("m1");
+  r->set_id("c-1");
+  r->set_status(v1::Receipt::DELIVERED);
+  r->set_by("bob");
+  r->mutable_at()->set_seconds(doc_seconds);
+  r->mutable_at()->set_nanos(doc_nanos);
+  v1::Message* copy = out[8].mutable_message();
+  copy->set_message_id("m2");
+  copy->set_from("alice");
+  copy->set_to("bob");
+  copy->set_text("hi");
+  copy->set_copy(true);
+  copy->set_id("c-2");
   return out;
 }
 
@@ -134,6 +152,27 @@ TEST(Codec, EncodesDocumentedJsonShapes) {
       R"({"error":{"id":"c-1","code":"RECIPIENT_OFFLINE","message":"x"}})");
   EXPECT_EQ(encode(s[6], wire_format::json),
             R"({"close":{"code":1001,"reason":"going away"}})");
+  EXPECT_EQ(encode(s[7], wire_format::json),
+            R"({"receipt":{"messageId":"m1","id":"c-1","status":"DELIVERED",)"
+            R"("by":"bob","at":"2026-11-27T21:04:05.123Z"}})");
+  EXPECT_EQ(encode(s[8], wire_format::json),
+            R"({"message":{"messageId":"m2","from":"alice","to":"bob",)"
+            R"("text":"hi","copy":true,"id":"c-2"}})");
+}
+
+TEST(Codec, EncodeAppendsToItsBuffer) {
+  for (const wire_format f : {wire_format::json, wire_format::protobuf}) {
+    for (const v1::ServerFrame& frame : server_samples()) {
+      std::string out = "head";
+      encode(frame, f, out);
+      EXPECT_EQ(out, "head" + encode(frame, f));
+    }
+    for (const v1::ClientFrame& frame : client_samples()) {
+      std::string out = "head";
+      encode(frame, f, out);
+      EXPECT_EQ(out, "head" + encode(frame, f));
+    }
+  }
 }
 
 TEST(Codec, EncodesEmptyPongAsEmptyObject) {

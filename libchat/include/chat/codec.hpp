@@ -44,4 +44,9 @@ std::optional<error> decode(std::string_view bytes, wire_format f,
 std::string encode(const v1::ServerFrame& frame, wire_format f);
 std::string encode(const v1::ClientFrame& frame, wire_format f);
 
+/// Appends the encoded frame to `out`, so that a connection can encode
+/// straight into its write buffer, reusing its capacity.
+void encode(const v1::ServerFrame& frame, wire_format f, std::string& out);
+void encode(const v1::ClientFrame& frame, wire_format f, std::string& out);
+
 }  // namespace chat

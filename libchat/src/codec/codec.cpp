@@ -1,9 +1,12 @@
 // Frame codec: protobuf binary and the proto3 JSON mapping.
 //
-// JSON goes through Boost.JSON first, for a precise syntax error and the
-// frame type, then through protobuf's own JSON parser, so what we accept is
-// exactly what the proto3 mapping defines.
+// JSON first tries the fast path (json_decode.cpp, json_encode.cpp) for the
+// hot frames. What it declines goes the generic way: Boost.JSON first, for
+// a precise syntax error and the frame type, then protobuf's own JSON
+// parser, so what we accept is exactly what the proto3 mapping defines.
 #include <chat/codec.hpp>
+
+#include "codec/json.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -32,7 +35,7 @@ bool is_frame_key(const pb::Descriptor* d, std::string_view key) {
 }
 
 template <class Frame>
-std::optional<error> decode_json(std::string_view bytes, Frame& out) {
+std::optional<error> decode_generic(std::string_view bytes, Frame& out) {
   boost::system::error_code ec;
   const boost::json::value doc = boost::json::parse(bytes, ec);
   if (ec) return error{errc::malformed_frame, "invalid JSON: " + ec.message()};
@@ -79,19 +82,22 @@ std::optional<error> decode_binary(std::string_view bytes, Frame& out) {
 template <class Frame>
 std::optional<error> decode_any(std::string_view bytes, wire_format f,
                                 Frame& out) {
-  return f == wire_format::json ? decode_json(bytes, out)
-                                : decode_binary(bytes, out);
+  if (f == wire_format::protobuf) return decode_binary(bytes, out);
+  if (detail::decode_json_fast(bytes, out)) return std::nullopt;
+  return decode_generic(bytes, out);
 }
 
-std::string encode_any(const pb::Message& m, wire_format f) {
-  std::string out;
+template <class Frame>
+void encode_any(const Frame& m, wire_format f, std::string& out) {
   if (f == wire_format::protobuf) {
-    m.SerializeToString(&out);
-  } else {
-    pb::util::JsonPrintOptions opts;  // lowerCamelCase, enums as names
-    (void)pb::util::MessageToJsonString(m, &out, opts);
+    m.AppendToString(&out);
+    return;
   }
-  return out;
+  if (detail::encode_json_fast(m, out)) return;
+  std::string json;
+  pb::util::JsonPrintOptions opts;  // lowerCamelCase, enums as names
+  (void)pb::util::MessageToJsonString(m, &json, opts);
+  out.append(json);
 }
 
 std::string_view trim(std::string_view s) {
@@ -132,11 +138,37 @@ std::optional<error> decode(std::string_view bytes, wire_format f,
 }
 
 std::string encode(const v1::ServerFrame& frame, wire_format f) {
-  return encode_any(frame, f);
+  std::string out;
+  encode_any(frame, f, out);
+  return out;
 }
 
 std::string encode(const v1::ClientFrame& frame, wire_format f) {
-  return encode_any(frame, f);
+  std::string out;
+  encode_any(frame, f, out);
+  return out;
+}
+
+void encode(const v1::ServerFrame& frame, wire_format f, std::string& out) {
+  encode_any(frame, f, out);
+}
+
+void encode(const v1::ClientFrame& frame, wire_format f, std::string& out) {
+  encode_any(frame, f, out);
 }
 
 }  // namespace chat
+
+namespace chat::detail {
+
+std::optional<error> decode_json_generic(std::string_view in,
+                                         v1::ClientFrame& out) {
+  return decode_generic(in, out);
+}
+
+std::optional<error> decode_json_generic(std::string_view in,
+                                         v1::ServerFrame& out) {
+  return decode_generic(in, out);
+}
+
+}  // namespace chat::detail
