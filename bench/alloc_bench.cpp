@@ -1,0 +1,131 @@
+// How many heap allocations does one routed message cost in steady state?
+// This binary replaces the global operator new to count them; the figure is
+// the `allocs/msg` counter (the target is zero).
+#include <chat/codec.hpp>
+
+#include "population.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+
+std::atomic<std::uint64_t> allocations{0};
+
+void* counted(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+
+void* counted_aligned(std::size_t n, std::align_val_t a) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  const auto align = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align))
+    return p;
+  throw std::bad_alloc();
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return counted(n); }
+void* operator new[](std::size_t n) { return counted(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  return counted_aligned(n, a);
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+  return counted_aligned(n, a);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+
+namespace {
+
+using chat::wire_format;
+
+std::uint64_t count() { return allocations.load(std::memory_order_relaxed); }
+
+void report(benchmark::State& state, std::uint64_t allocs) {
+  state.SetItemsProcessed(state.iterations());
+  state.counters["allocs/msg"] = benchmark::Counter(
+      static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
+}
+
+// The router alone: lookup, envelope, enqueue, the sender's answer.
+void BM_AllocsPerRoute(benchmark::State& state) {
+  bench::population& p = bench::populated(1'000);
+  bench::sink& bob = *p.sinks[500];
+  chat::v1::Send send;
+  send.set_id("c-1");
+  send.set_to(bob.user());
+  const std::string body(64, 'x');
+  send.set_text(body);
+  if (!p.router.route({"alice", "a1"}, send).has_sent() ||
+      bob.last()->message().text() != body) {
+    state.SkipWithError("route did not deliver");
+    return;
+  }
+  std::uint64_t allocs = 0;
+  for (auto _ : state) {
+    send.set_text(body);  // the harness's copy, not counted
+    const std::uint64_t before = count();
+    auto answer = p.router.route({"alice", "a1"}, send);
+    benchmark::DoNotOptimize(answer);
+    allocs += count() - before;
+  }
+  report(state, allocs);
+}
+BENCHMARK(BM_AllocsPerRoute);
+
+// What a server does per message, short of the socket: decode the JSON
+// send into the connection's reused frame, route it, encode the sender's
+// answer and the recipient's message into reused write buffers.
+void BM_AllocsPerMessage(benchmark::State& state) {
+  bench::population& p = bench::populated(1'000);
+  bench::sink& bob = *p.sinks[500];
+  const std::string in = R"({"send":{"id":"c-1","to":"u500","text":")" +
+                         std::string(64, 'x') + R"("}})";
+  chat::v1::ClientFrame frame;
+  std::string to_alice, to_bob;
+  to_alice.reserve(4096);
+  to_bob.reserve(4096);
+  const auto one = [&] {
+    to_alice.clear();
+    to_bob.clear();
+    if (chat::decode(in, wire_format::json, frame)) return false;
+    const auto answer = p.router.route({"alice", "a1"}, *frame.mutable_send());
+    chat::encode(answer, wire_format::json, to_alice);
+    to_bob.append(bob.last()->encoded(wire_format::json));
+    return answer.has_sent();
+  };
+  const auto before_check = bob.delivered();
+  if (!one() || bob.delivered() != before_check + 1 ||
+      to_bob.find(std::string(64, 'x')) == std::string::npos ||
+      to_alice.find("DELIVERED") == std::string::npos) {
+    state.SkipWithError("the message did not go through");
+    return;
+  }
+  std::uint64_t allocs = 0;
+  for (auto _ : state) {
+    const std::uint64_t before = count();
+    benchmark::DoNotOptimize(one());
+    allocs += count() - before;
+  }
+  report(state, allocs);
+}
+BENCHMARK(BM_AllocsPerMessage);
+
+}  // namespace
