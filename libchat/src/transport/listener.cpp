@@ -65,6 +65,10 @@ void listener::do_accept() {
 void listener::on_accepted(boost::system::error_code ec, socket s) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
+    // Frames are small and each is a whole message: send them now rather
+    // than let Nagle hold one back until the peer's (delayed) ack.
+    boost::system::error_code ignored;
+    s.set_option(tcp::no_delay(true), ignored);
     fn_(std::move(s));
     do_accept();
     return;
