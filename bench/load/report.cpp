@@ -58,6 +58,11 @@ int report(const options& o, const readings& r) {
   const double server_cpu = r.server_cpu_s >= 0 && r.measured_s > 0
                                 ? r.server_cpu_s / r.measured_s
                                 : -1;
+  // Messages per CPU-second the server used: on a shared machine, where
+  // other work takes some of the server's core, this is the steadier figure.
+  const double per_server_cpu_s =
+      r.server_cpu_s > 0 ? static_cast<double>(t.measured) / r.server_cpu_s
+                         : -1;
   const double idle_bytes = per_conn(r.rss_before, r.rss_idle, o.idle);
   const double conn_bytes = per_conn(r.rss_idle, r.rss_active, 2L * o.pairs);
   const bool ok = r.connected && r.drained && t.connect_failed == 0 &&
@@ -105,8 +110,9 @@ int report(const options& o, const readings& r) {
                            "its limit, not the server's"
                          : " (not the bottleneck)");
   if (o.server_pid) {
-    std::printf("server pid %d: CPU %.0f%% of a core, RSS %.1f MB",
-                o.server_pid, 100 * server_cpu,
+    std::printf("server pid %d: CPU %.0f%% of a core (%.0f msgs per "
+                "CPU-second), RSS %.1f MB",
+                o.server_pid, 100 * server_cpu, per_server_cpu_s,
                 static_cast<double>(r.rss_active) / 1e6);
     if (idle_bytes >= 0)
       std::printf(", %.0f B per idle connection", idle_bytes);
@@ -131,6 +137,7 @@ int report(const options& o, const readings& r) {
   j.num("closed", t.closed).num("connect_failed", t.connect_failed);
   j.num("acks", t.acks).num("load_cpu", load_cpu, 3);
   j.boolean("load_bottleneck", bottleneck).num("server_cpu", server_cpu, 3);
+  j.num("msgs_per_server_cpu_s", per_server_cpu_s);
   j.num("server_rss", r.rss_active).num("rss_per_idle_conn", idle_bytes);
   j.num("rss_per_conn", conn_bytes).boolean("ok", ok);
   std::printf("%s\n", j.done().c_str());
