@@ -370,6 +370,27 @@ TEST(Codec, DecodeReplacesPreviousContent) {
   }
 }
 
+TEST(Codec, JsonDecodeIntoAReusedFrameKeepsNothingOfTheLast) {
+  // A send with a body and an unknown field 9 inside it (from a newer
+  // client), decoded as protobuf, then a JSON send without a body into the
+  // same frame: the result is what a fresh frame gets.
+  v1::ClientFrame first = send_frame("c-1", "bob", "x");
+  std::string bytes = first.send().SerializeAsString() + "\x48\x01";
+  v1::ClientFrame wire;
+  *wire.mutable_send() = v1::Send();
+  ASSERT_TRUE(wire.mutable_send()->ParseFromString(bytes));
+  v1::ClientFrame reused;
+  ASSERT_FALSE(decode(wire.SerializeAsString(), wire_format::protobuf, reused));
+  const std::string json = R"({"send":{"toConnection":"n1-c-2"}})";
+  ASSERT_FALSE(decode(json, wire_format::json, reused));
+  v1::ClientFrame fresh;
+  ASSERT_FALSE(decode(json, wire_format::json, fresh));
+  EXPECT_TRUE(MessageDifferencer::Equals(fresh, reused))
+      << reused.ShortDebugString();
+  EXPECT_EQ(reused.send().body_case(), v1::Send::BODY_NOT_SET);
+  EXPECT_TRUE(reused.send().id().empty());
+}
+
 // ---- protobuf errors ----
 
 TEST(Codec, ProtobufRejectsGarbageAsMalformed) {

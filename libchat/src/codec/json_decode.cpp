@@ -31,6 +31,7 @@ class seen_set {
     bits_ |= bit;
     return true;
   }
+  bool has(unsigned bit) const noexcept { return (bits_ & bit) != 0; }
 
  private:
   unsigned bits_ = 0;
@@ -41,23 +42,43 @@ bool is(std::string_view key, std::string_view json_name,
   return key == json_name || key == proto_name;
 }
 
+bool no_unknown_fields(const google::protobuf::Message& m) {
+  return m.GetReflection()->GetUnknownFields(m).empty();
+}
+
 bool bytes_field(json_reader& r, std::string& out) {
   thread_local std::string text;
   text.clear();
   return r.string(text) && decode_base64(text, out);
 }
 
+// Clears `s` for a value to be appended, keeping its capacity.
+std::string& fresh(std::string* s) {
+  s->clear();
+  return *s;
+}
+
+// Decodes into the strings a previous send left, so that a connection
+// decoding send after send into one frame does not allocate: a oneof
+// member's string is freed when its oneof is cleared, so only what this
+// send lacks is cleared, at the end.
 bool send_fields(json_reader& r, v1::Send& s) {
   seen_set seen;
-  return object(r, [&](std::string_view k) {
-    if (k == "id") return seen.first(1) && r.string(*s.mutable_id());
-    if (k == "to") return seen.first(2) && r.string(*s.mutable_to());
+  const bool ok = object(r, [&](std::string_view k) {
+    if (k == "id") return seen.first(1) && r.string(fresh(s.mutable_id()));
+    if (k == "to") return seen.first(2) && r.string(fresh(s.mutable_to()));
     if (is(k, "toConnection", "to_connection"))
-      return seen.first(2) && r.string(*s.mutable_to_connection());
-    if (k == "text") return seen.first(4) && r.string(*s.mutable_text());
-    if (k == "data") return seen.first(4) && bytes_field(r, *s.mutable_data());
+      return seen.first(2) && r.string(fresh(s.mutable_to_connection()));
+    if (k == "text") return seen.first(4) && r.string(fresh(s.mutable_text()));
+    if (k == "data")
+      return seen.first(4) && bytes_field(r, fresh(s.mutable_data()));
     return false;
   });
+  if (!ok) return false;
+  if (!seen.has(1)) s.clear_id();
+  if (!seen.has(2)) s.clear_target();
+  if (!seen.has(4)) s.clear_body();
+  return true;
 }
 
 bool ping_fields(json_reader& r, v1::Ping& p) {
@@ -230,12 +251,11 @@ bool decode_json_fast(std::string_view in, v1::ClientFrame& out) {
   if (!r.eat('{') || !r.key(k)) return false;
   bool ok = false;
   if (k == "send") {
-    // Reuse the Send a previous decode left, rather than free and remake it.
-    if (out.has_send()) {
-      out.mutable_send()->Clear();
-    } else {
+    // Reuse the Send a previous decode left, unless it holds unknown fields
+    // (from a protobuf decode), which only Clear() drops.
+    if (!out.has_send() || !no_unknown_fields(out) ||
+        !no_unknown_fields(out.send()))
       out.Clear();
-    }
     ok = send_fields(r, *out.mutable_send());
   } else {
     out.Clear();
