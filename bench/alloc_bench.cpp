@@ -64,6 +64,30 @@ void report(benchmark::State& state, std::uint64_t allocs) {
       static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
 }
 
+// Decoding a send into the connection's reused frame, JSON and protobuf.
+void BM_AllocsPerDecode(benchmark::State& state) {
+  const auto f = static_cast<wire_format>(state.range(0));
+  chat::v1::ClientFrame frame;
+  frame.mutable_send()->set_id("c-1");
+  frame.mutable_send()->set_to("u500");
+  frame.mutable_send()->set_text(std::string(64, 'x'));
+  const std::string in = chat::encode(frame, f);
+  chat::v1::ClientFrame out;
+  if (chat::decode(in, f, out) || out.send().text() != frame.send().text()) {
+    state.SkipWithError("decode failed");
+    return;
+  }
+  std::uint64_t allocs = 0;
+  for (auto _ : state) {
+    const std::uint64_t before = count();
+    benchmark::DoNotOptimize(chat::decode(in, f, out));
+    allocs += count() - before;
+  }
+  report(state, allocs);
+  state.SetLabel(f == wire_format::json ? "json" : "protobuf");
+}
+BENCHMARK(BM_AllocsPerDecode)->Arg(0)->Arg(1);
+
 // The router alone: lookup, envelope, enqueue, the sender's answer.
 void BM_AllocsPerRoute(benchmark::State& state) {
   bench::population& p = bench::populated(1'000);

@@ -42,8 +42,14 @@ bool is(std::string_view key, std::string_view json_name,
   return key == json_name || key == proto_name;
 }
 
-bool no_unknown_fields(const google::protobuf::Message& m) {
-  return m.GetReflection()->GetUnknownFields(m).empty();
+// True when neither the frame nor its send holds unknown fields. The
+// reflection objects are looked up once: GetReflection() checks a once-flag
+// through thread-local storage on every call.
+bool no_unknown_fields(const v1::ClientFrame& f) {
+  static const auto* frame = v1::ClientFrame::GetReflection();
+  static const auto* send = v1::Send::GetReflection();
+  return frame->GetUnknownFields(f).empty() &&
+         send->GetUnknownFields(f.send()).empty();
 }
 
 bool bytes_field(json_reader& r, std::string& out) {
@@ -253,9 +259,7 @@ bool decode_json_fast(std::string_view in, v1::ClientFrame& out) {
   if (k == "send") {
     // Reuse the Send a previous decode left, unless it holds unknown fields
     // (from a protobuf decode), which only Clear() drops.
-    if (!out.has_send() || !no_unknown_fields(out) ||
-        !no_unknown_fields(out.send()))
-      out.Clear();
+    if (!out.has_send() || !no_unknown_fields(out)) out.Clear();
     ok = send_fields(r, *out.mutable_send());
   } else {
     out.Clear();

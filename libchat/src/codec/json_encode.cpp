@@ -4,6 +4,7 @@
 #include "codec/json.hpp"
 #include "codec/json_writer.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace chat::detail {
@@ -15,12 +16,18 @@ class members {
   explicit members(std::string& out) : out_(out) { out_.push_back('{'); }
 
   // `"name":` for a member that follows.
+  // (One append: the protocol's names are short.)
   std::string& key(std::string_view name) {
-    if (!first_) out_.push_back(',');
+    char buf[40];
+    std::size_t n = 0;
+    if (!first_) buf[n++] = ',';
     first_ = false;
-    out_.push_back('"');
-    out_.append(name);
-    out_.append("\":");
+    buf[n++] = '"';
+    name.copy(buf + n, sizeof buf - 3 - n);
+    n += std::min(name.size(), sizeof buf - 3 - n);
+    buf[n++] = '"';
+    buf[n++] = ':';
+    out_.append(buf, n);
     return out_;
   }
 

@@ -2,6 +2,7 @@
 #include "codec/json_reader.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace chat::detail {
 namespace {
@@ -74,11 +75,30 @@ std::size_t utf8_length(const unsigned char* p,
 
 }  // namespace
 
+// Skips eight bytes at a time while none of them is '"', '\\', a control
+// or non-ASCII (SWAR: a byte's high bit flags each test).
+void json_reader::skip_plain_ascii() noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101;
+  constexpr std::uint64_t high = 0x8080808080808080;
+  while (end_ - p_ >= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p_, 8);
+    const std::uint64_t quote = v ^ (ones * '"');
+    const std::uint64_t backslash = v ^ (ones * '\\');
+    const std::uint64_t flags = ((quote - ones) & ~quote) |
+                                ((backslash - ones) & ~backslash) |
+                                (v - ones * 0x20) | v;
+    if ((flags & high) != 0) return;  // the byte loop finds which
+    p_ += 8;
+  }
+}
+
 bool json_reader::string(std::string& out) {
   if (!eat('"')) return false;
   for (;;) {
     // Copy the run of bytes that need no decoding in one append.
     const char* run = p_;
+    skip_plain_ascii();
     while (p_ != end_) {
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"' || c == '\\' || c < 0x20) break;

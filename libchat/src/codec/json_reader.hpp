@@ -72,6 +72,7 @@ class json_reader {
   bool boolean(bool& out) noexcept;
 
  private:
+  void skip_plain_ascii() noexcept;
   bool escape(std::string& out);
 
   const char* p_;

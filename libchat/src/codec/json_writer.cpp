@@ -5,6 +5,7 @@
 #include "codec/json_reader.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace chat::detail {
 namespace {
@@ -77,6 +78,28 @@ bool plain_ascii(char c) noexcept {
   return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>';
 }
 
+// The length of the run of plain ASCII at the front of `s`, eight bytes at
+// a time (SWAR: a byte's high bit flags each test), then byte by byte.
+std::size_t plain_run(std::string_view s) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101;
+  constexpr std::uint64_t high = 0x8080808080808080;
+  const auto has = [](std::uint64_t v, char c) {
+    const std::uint64_t x = v ^ (ones * static_cast<unsigned char>(c));
+    return (x - ones) & ~x;
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, s.data() + i, 8);
+    const std::uint64_t flags = has(v, '"') | has(v, '\\') | has(v, '<') |
+                                has(v, '>') | (v - ones * 0x20) | (v + ones) |
+                                v;  // controls, then DEL, then non-ASCII
+    if ((flags & high) != 0) break;
+  }
+  while (i < s.size() && plain_ascii(s[i])) ++i;
+  return i;
+}
+
 }  // namespace
 
 bool append_quoted(std::string& out, std::string_view s) {
@@ -84,7 +107,7 @@ bool append_quoted(std::string& out, std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const std::size_t run = i;
-    while (i < s.size() && plain_ascii(s[i])) ++i;
+    i += plain_run(s.substr(i));
     out.append(s.data() + run, i - run);
     if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
