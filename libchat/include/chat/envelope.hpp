@@ -8,6 +8,7 @@
 #include <chat/codec.hpp>
 #include <chat/v1/chat.pb.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,9 +33,12 @@ class envelope {
 
  private:
   v1::ServerFrame frame_;
-  mutable std::once_flag once_[2];
+  // Not std::call_once: glibc's pthread_once makes a futex syscall each
+  // time it runs, which is once per routed message here.
+  mutable std::mutex mu_;
+  mutable std::atomic<bool> ready_[2] = {false, false};
   mutable std::string
-      encoded_[2];  // Guarded by once_: written once, then read-only.
+      encoded_[2];  // Written once under mu_, then read-only once ready_.
 };
 
 using envelope_ptr = std::shared_ptr<const envelope>;
