@@ -93,6 +93,8 @@ void encode_any(const Frame& m, wire_format f, std::string& out) {
     m.AppendToString(&out);
     return;
   }
+  // One allocation for a typical frame rather than a doubling chain.
+  out.reserve(out.size() + 256);
   if (detail::encode_json_fast(m, out)) return;
   std::string json;
   pb::util::JsonPrintOptions opts;  // lowerCamelCase, enums as names
