@@ -16,6 +16,11 @@ CHAT_TEST_DEPS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-websockets python3-pytest
 )
+# bench/compare: the Node.js ws relay (npm, which comes with it or as
+# Debian's `npm`, installs `ws`) and taskset (util-linux, always there).
+CHAT_BENCH_DEPS=(
+  nodejs util-linux
+)
 
 _DEPS_APT_UPDATED=${_DEPS_APT_UPDATED:-0}
 
@@ -64,6 +69,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     case "$arg" in
       build) pkgs+=("${CHAT_BUILD_DEPS[@]}") ;;
       test)  pkgs+=("${CHAT_TEST_DEPS[@]}") ;;
+      bench) pkgs+=("${CHAT_BENCH_DEPS[@]}") ;;
       *)     pkgs+=("$arg") ;;
     esac
   done
