@@ -110,10 +110,11 @@ int report(const options& o, const readings& r) {
                            "its limit, not the server's"
                          : " (not the bottleneck)");
   if (o.server_pid) {
-    std::printf("server pid %d: CPU %.0f%% of a core (%.0f msgs per "
-                "CPU-second), RSS %.1f MB",
-                o.server_pid, 100 * server_cpu, per_server_cpu_s,
-                static_cast<double>(r.rss_active) / 1e6);
+    std::printf(
+        "server pid %d: CPU %.0f%% of a core (%.0f msgs per "
+        "CPU-second), RSS %.1f MB",
+        o.server_pid, 100 * server_cpu, per_server_cpu_s,
+        static_cast<double>(r.rss_active) / 1e6);
     if (idle_bytes >= 0)
       std::printf(", %.0f B per idle connection", idle_bytes);
     if (conn_bytes >= 0)

@@ -47,6 +47,8 @@ void worker::add_pair(int pair) {
   b->user = opt_.prefix + "b" + std::to_string(pair);
   a->partner = b.get();
   b->partner = a.get();
+  a->index = conns_.size();
+  b->index = conns_.size() + 1;
   for (auto* c : {a.get(), b.get()}) waiting_[1].push_back(c);
   conns_.push_back(std::move(a));
   conns_.push_back(std::move(b));
@@ -58,6 +60,7 @@ void worker::add_idle(int n) {
     auto c = std::make_unique<conn>();
     c->user =
         opt_.prefix + "i" + std::to_string(index_) + "-" + std::to_string(i);
+    c->index = conns_.size();
     waiting_[0].push_back(c.get());
     conns_.push_back(std::move(c));
   }
@@ -122,9 +125,7 @@ void worker::connect(conn& c) {
     // Several source addresses give 28k ports each; the kernel picks the
     // port at connect() so that each address's range is used in full.
     setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    const auto& src =
-        opt_.sources[static_cast<std::size_t>(&c - conns_[0].get()) %
-                     opt_.sources.size()];
+    const auto& src = opt_.sources[c.index % opt_.sources.size()];
     sockaddr_in local{};
     local.sin_family = AF_INET;
     if (inet_pton(AF_INET, src.c_str(), &local.sin_addr) != 1 ||

@@ -104,7 +104,7 @@ class worker {
   double connect_tokens_ = 0, send_tokens_ = 0, last_s_ = 0;
   bool started_ = false;
   std::uint64_t active_ = 0;    // active connections, for --count
-  std::uint64_t received_ = 0;  // messages from partners, any order
+  std::uint64_t received_ = 0;  // from partners, each once, in order
   tally tally_;
 };
 
