@@ -32,13 +32,16 @@ class held_journal final : public journal {
     std::lock_guard lock(mu);
     held.emplace_back(std::move(m), std::move(done));
   }
-  void update(const std::string& id, delivery_state s, int status) override {
+  void progress(const std::string& id, delivery_state s) override {
     for (auto& m : durable) {
-      if (m.message_id != id) continue;
+      if (m.message_id != id || m.state >= s) continue;
       m.state = s;
-      if (status != 0) m.status = status;
-      if (s != delivery_state::unacked) m.frame.clear();
+      m.frame.clear();
     }
+  }
+  void answered(const std::string& id, int status) override {
+    for (auto& m : durable)
+      if (m.message_id == id) m.status = status;
   }
   void erase(const std::string&) override {}
   void put_receipt(stored_receipt) override {}
