@@ -66,6 +66,10 @@ class journal {
 
   /// Empty while healthy; else what is wrong (for logs and /readyz).
   virtual std::string problem() const = 0;
+
+  /// Transactions committed, and the time they took in all (ns).
+  virtual std::uint64_t commits() const { return 0; }
+  virtual std::uint64_t commit_ns() const { return 0; }
 };
 
 }  // namespace chat::detail

@@ -61,7 +61,8 @@ struct mailbox::entry {
   std::int64_t created_ms = 0;
   envelope_ptr env;  // null once acked
   std::size_t bytes = 0;
-  bool pending = true;  // not durable yet: handed to no one
+  bool service = false;  // sent by server::send, not from a connection
+  bool pending = true;   // not durable yet: handed to no one
   bool in_inbox = true;
   delivery_state state = delivery_state::unacked;
   reply_to to;  // the sender, while pending
@@ -159,6 +160,7 @@ void mailbox::load() {
           v1::ServerFrame f;
           if (!f.mutable_message()->ParseFromString(m.frame)) return;
           e->bytes = m.frame.size();
+          e->service = f.message().from_connection().empty();
           e->env = std::make_shared<const envelope>(std::move(f));
         }
         if (!e->client_id.empty()) {
@@ -223,6 +225,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
   e->sender = m.from();
   e->client_id = std::move(client_id);
   e->from_connection = m.from_connection();
+  e->service = e->from_connection.empty();
   e->created_ms = now_();
   e->bytes = static_cast<std::size_t>(m.ByteSizeLong());
   e->env = std::move(env);
@@ -451,6 +454,9 @@ void mailbox::acknowledge(stripe& s, box& b, entry& e,
   e.state = status == v1::Receipt::READ ? delivery_state::read
                                         : delivery_state::acked;
   if (journal_) journal_->progress(e.message_id, e.state);
+  // A service user (the embedding program's server::send) has no
+  // connection to tell; its receipts would only pile up.
+  if (e.service) return;
   receipt_job job;
   job.sender = e.sender;
   v1::Receipt* r = job.frame.mutable_receipt();

@@ -106,6 +106,8 @@ class mailbox {
   /// Messages waiting in `user`'s inbox (queued or unacked).
   std::size_t inbox_size(std::string_view user) const;
   const mailbox_stats& stats() const noexcept { return stats_; }
+  /// The journal, or null (memory only).
+  const journal* durable() const noexcept { return journal_; }
   /// Empty while the store is healthy.
   std::string problem() const { return journal_ ? journal_->problem() : ""; }
 

@@ -46,8 +46,8 @@ class sqlite_journal final : public journal {
   void stop();
 
   /// Batches committed, and the time they took (for metrics and benches).
-  std::uint64_t commits() const;
-  std::uint64_t commit_ns() const;
+  std::uint64_t commits() const override;
+  std::uint64_t commit_ns() const override;
 
  private:
   struct put_op {

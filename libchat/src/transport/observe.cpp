@@ -99,6 +99,14 @@ std::string context::metrics_text() const {
   counter("chat_store_failures_total",
           "Sends refused because the store could not write them.",
           m.store_failures);
+  if (const journal* j = box.durable()) {
+    const std::atomic<std::uint64_t> commits{j->commits()};
+    counter("chat_store_commits_total",
+            "Store transactions (each a batch of writes) committed.", commits);
+    const std::atomic<std::uint64_t> ns{j->commit_ns()};
+    counter("chat_store_commit_nanoseconds_total",
+            "Time spent committing store transactions, fsync included.", ns);
+  }
   return out;
 }
 
