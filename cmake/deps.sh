@@ -9,7 +9,8 @@
 CHAT_BUILD_DEPS=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
-  protobuf-compiler libprotobuf-dev libssl-dev libtomlplusplus-dev
+  protobuf-compiler libprotobuf-dev libssl-dev libsqlite3-dev
+  libtomlplusplus-dev
   pybind11-dev python3-dev
 )
 CHAT_TEST_DEPS=(

@@ -98,8 +98,9 @@ TEST_F(BadInput, MessageToOneselfIsInvalidRecipient) {
   expect_others_unaffected();
 }
 
-TEST_F(BadInput, MessageToAnUnknownUserIsRecipientOffline) {
-  const auto e = error_for(R"({"send":{"id":"u1","to":"zed","text":"x"}})");
+TEST_F(BadInput, MessageToAMissingConnectionIsRecipientOffline) {
+  const auto e =
+      error_for(R"({"send":{"id":"u1","toConnection":"n-0","text":"x"}})");
   EXPECT_EQ(e.code(), v1::Error::RECIPIENT_OFFLINE);
   EXPECT_EQ(e.id(), "u1");
   expect_others_unaffected();

@@ -27,7 +27,7 @@ constexpr std::int32_t doc_nanos = 123'000'000;
 // ---- one sample per oneof member ----
 
 std::vector<v1::ClientFrame> client_samples() {
-  std::vector<v1::ClientFrame> out(5);
+  std::vector<v1::ClientFrame> out(7);
   out[0].mutable_hello()->set_user("alice");
   out[0].mutable_hello()->set_token("t0k");
   v1::Send* s = out[1].mutable_send();
@@ -40,11 +40,15 @@ std::vector<v1::ClientFrame> client_samples() {
   s->set_data(std::string("\x00\x01\xfb\xff", 4));
   out[3].mutable_ping()->set_id("p1");
   out[4].mutable_pong()->set_id("p2");
+  out[5].mutable_ack()->set_message_id("n1-18c-2a");
+  out[5].mutable_ack()->set_cumulative(true);
+  out[6].mutable_receipt()->set_message_id("n1-18c-2b");
+  out[6].mutable_receipt()->set_status(v1::Receipt::READ);
   return out;
 }
 
 std::vector<v1::ServerFrame> server_samples() {
-  std::vector<v1::ServerFrame> out(7);
+  std::vector<v1::ServerFrame> out(8);
   out[0].mutable_welcome()->set_connection_id("c1");
   out[0].mutable_welcome()->set_user("alice");
   v1::Sent* sent = out[1].mutable_sent();
@@ -67,6 +71,12 @@ std::vector<v1::ServerFrame> server_samples() {
   out[5].mutable_ping()->set_id("p2");
   out[6].mutable_close()->set_code(1001);
   out[6].mutable_close()->set_reason("going away");
+  v1::Receipt* r = out[7].mutable_receipt();
+  r->set_message_id("m1");
+  r->set_id("c-1");
+  r->set_status(v1::Receipt::DELIVERED);
+  r->set_by("bob");
+  r->mutable_at()->set_seconds(doc_seconds);
   return out;
 }
 

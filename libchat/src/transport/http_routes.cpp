@@ -50,9 +50,13 @@ http_response route(const context& ctx, const http_request& req) {
   if (path == "/readyz") {
     // Load balancers stop sending new clients once a drain begins, while
     // /healthz keeps the process from being killed before it finishes.
-    return ctx.accepting() ? text_response(v, http::status::ok, "ready\n")
-                           : text_response(v, http::status::service_unavailable,
-                                           "draining\n");
+    if (!ctx.accepting())
+      return text_response(v, http::status::service_unavailable, "draining\n");
+    // A store that cannot write (or was found damaged) is a node that
+    // should get no new clients: their sends would be refused.
+    if (std::string why = ctx.box.problem(); !why.empty())
+      return text_response(v, http::status::service_unavailable, why + "\n");
+    return text_response(v, http::status::ok, "ready\n");
   }
   if (path == "/metrics") {
     auto res = text_response(v, http::status::ok, ctx.metrics_text());
