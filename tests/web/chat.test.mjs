@@ -5,11 +5,13 @@ import { test } from "node:test";
 
 import { Person, fixture } from "./support.mjs";
 
+// Small desktop windows, so that two fit side by side in the screenshot.
+const WINDOW = { viewport: { width: 760, height: 520 } };
 let alice, bob, carol;
-fixture(async ({ browser, chatd }) => {
-  alice = await Person.signIn(browser, chatd, "alice");
-  bob = await Person.signIn(browser, chatd, "bob");
-  carol = await Person.signIn(browser, chatd, "carol");
+const env = fixture(async ({ browser, chatd }) => {
+  alice = await Person.signIn(browser, chatd, "alice", WINDOW);
+  bob = await Person.signIn(browser, chatd, "bob", WINDOW);
+  carol = await Person.signIn(browser, chatd, "carol", WINDOW);
 });
 
 test("each page shows who it is and its connection id", async () => {
@@ -37,7 +39,7 @@ test("alice and bob chat both ways; Enter sends", async () => {
   assert.equal(await bob.page.title(), "libchat");
 
   await bob.say("hi alice, how are you?");
-  await bob.waitState("how are you", "delivered");
+  await bob.waitState("how are you", "delivered", "read");
   await alice.message("how are you").waitFor();
   // The Send button works as well as Enter; Shift+Enter is a new line.
   const box = alice.page.getByLabel("Message", { exact: true });
@@ -46,7 +48,7 @@ test("alice and bob chat both ways; Enter sends", async () => {
   await box.pressSequentially("and you?");
   await alice.page.getByRole("button", { name: "Send" }).click();
   await bob.message("and you?").waitFor();
-  await alice.waitState("and you?", "delivered");
+  await alice.waitState("and you?", "delivered", "read");
 
   const expected = ["hi bob", "hi alice, how are you?", "fine, thanks\nand you?"];
   assert.deepEqual(await alice.texts(), expected);
@@ -61,8 +63,6 @@ test("alice and bob chat both ways; Enter sends", async () => {
   const acked = bob.sent.filter((f) => f.ack).map((f) => f.ack.messageId);
   assert.deepEqual(acked, bob.messagesReceived().map((m) => m.messageId));
 
-  await alice.screenshot("two-person-alice.png");
-  await bob.screenshot("two-person-bob.png");
 });
 
 test("carol sees nothing of it", async () => {
@@ -80,7 +80,8 @@ test("a message bob reads shows read on alice's side", async () => {
   await alice.waitState("and you?", "read");
   const receipts = alice.received.filter((f) => f.receipt).map((f) => f.receipt);
   assert.ok(receipts.some((r) => r.status === "READ" && r.by === "bob"));
-  await alice.screenshot("two-person-alice-read.png");
+  await bob.waitState("how are you", "read");
+  await Person.sideBySide(env.browser, [alice, bob], "two-person.png");
 });
 
 test("no page reported an error", () => {

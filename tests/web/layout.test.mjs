@@ -30,7 +30,7 @@ test("a phone-sized screen shows the list or the conversation, usable", async ()
   await fitsScreen(alice, box);
   await fitsScreen(alice, alice.page.getByRole("button", { name: "Send" }));
   await alice.say("sent from a phone");
-  await alice.waitState("sent from a phone", "delivered");
+  await alice.waitState("sent from a phone", "delivered", "read");
   await bob.openChat("alice");
   await bob.say("a long answer ".repeat(30));
   await alice.message("a long answer").waitFor();

@@ -2,11 +2,18 @@
 // reconnect by themselves, what alice wrote while it was down is sent once
 // it is back, and nothing is lost or shown twice.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
 
 import { Person, fixture } from "./support.mjs";
 
-const env = fixture();
+// The SQLite store keeps what is unacked, and the dedup of resends, across
+// the restart.
+const dir = mkdtempSync(join(tmpdir(), "chat-web-restart-"));
+const env = fixture(async () => {}, ["--store", `sqlite:${join(dir, "chat.db")}`]);
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("both pages reconnect after a restart and go on", async () => {
   const alice = await Person.signIn(env.browser, env.chatd, "alice");
@@ -36,10 +43,10 @@ test("both pages reconnect after a restart and go on", async () => {
   assert.equal(env.chatd.events("connect").length >= 2, true);
 
   await bob.message("while you were away").waitFor();
-  await alice.waitState("while you were away", "delivered");
+  await alice.waitState("while you were away", "delivered", "read");
   await bob.say("back again");
   await alice.message("back again").waitFor();
-  await bob.waitState("back again", "delivered");
+  await bob.waitState("back again", "delivered", "read");
 
   const expected = ["before the restart", "me too, before", "while you were away", "back again"];
   assert.deepEqual(await alice.texts(), expected);

@@ -24,6 +24,7 @@ export class Chatd {
   }
 
   async #spawn(port, args) {
+    this.args = args;
     this.lines = [];
     this.proc = spawn(CHATD, ["--listen", `127.0.0.1:${port}`, "--threads", "1", ...args],
       { stdio: ["ignore", "pipe", "inherit"] });
@@ -60,7 +61,7 @@ export class Chatd {
   async restart() {
     const port = this.port;
     await this.stop();
-    await this.#spawn(port, []);
+    await this.#spawn(port, this.args);
     assert.equal(this.port, port);
   }
 }
@@ -74,12 +75,12 @@ export async function launchBrowser() {
 
 // A chatd and a Chromium for the tests of one file, started before them and
 // stopped after them: `const env = fixture()`, then `env.chatd`, `env.browser`.
-// `setup(env)` runs once both are up (one hook: Node 20 may not finish one
+// `args` go to chatd; `setup(env)` runs once both are up (one hook: Node 20 may not finish one
 // top-level before() ahead of the next).
-export function fixture(setup = async () => {}) {
+export function fixture(setup = async () => {}, args = []) {
   const env = {};
   before(async () => {
-    env.chatd = await Chatd.start();
+    env.chatd = await Chatd.start({ args });
     env.browser = await launchBrowser();
     await setup(env);
   });
@@ -159,9 +160,12 @@ export class Person {
     return this.log().locator("li.message", { hasText: text });
   }
 
-  // Waits until the message with `text` shows `state` ("delivered", ...).
-  async waitState(text, state) {
-    await this.log().locator(`li.message[data-state="${state}"]`, { hasText: text }).waitFor();
+  // Waits until the message with `text` shows one of `states` ("delivered",
+  // "read", ...). A state never goes back, so a test that does not control
+  // when the peer reads passes both "delivered" and "read".
+  async waitState(text, ...states) {
+    const any = states.map((s) => `li.message[data-state="${s}"]`).join(", ");
+    await this.log().locator(any, { hasText: text }).waitFor();
   }
 
   // The texts in the open pane, in order.
@@ -177,6 +181,22 @@ export class Person {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, name);
     await this.page.screenshot({ path });
+    return path;
+  }
+
+  // One picture of several people's pages side by side (for the README).
+  static async sideBySide(browser, people, name) {
+    const shots = await Promise.all(people.map((p) => p.page.screenshot()));
+    const { width, height } = people[0].page.viewportSize();
+    const page = await browser.newPage({
+      viewport: { width: (width + 12) * people.length + 12, height: height + 24 },
+    });
+    const imgs = shots.map((b) => `<img src="data:image/png;base64,${b.toString("base64")}">`);
+    await page.setContent(`<body style="margin:0;display:flex;gap:12px;background:#9aa3b5;padding:12px">${imgs.join("")}</body>`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, name);
+    await page.screenshot({ path });
+    await page.close();
     return path;
   }
 
