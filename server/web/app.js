@@ -44,6 +44,7 @@ class Session {
     this.store = new Conversations();
     this.peer = null; // the open conversation
     this.serial = 0;
+    this.unsentReads = []; // message ids
     conn.addEventListener("welcome", (e) => this.#welcome(e.detail));
     conn.addEventListener("frame", (e) => this.#frame(e.detail));
     conn.addEventListener("state", (e) => this.#state(e.detail));
@@ -98,6 +99,7 @@ class Session {
     // Resend what was not answered, with the same client ids: the server
     // answers a resend it already routed with the original message id.
     for (const r of this.store.pending()) this.#transmit(r);
+    this.#sendReads();
   }
 
   #frame(f) {
@@ -124,10 +126,17 @@ class Session {
   // READ receipts for what is on screen: the open conversation, page shown.
   #markRead() {
     if (!this.peer || document.visibilityState !== "visible") return;
-    for (const id of this.store.markRead(this.peer)) {
-      this.conn.send({ receipt: { messageId: id, status: "READ" } });
-    }
+    this.unsentReads.push(...this.store.markRead(this.peer));
+    this.#sendReads();
     this.#changed(null);
+  }
+
+  // READ receipts go out once connected; what is read offline waits.
+  #sendReads() {
+    while (this.unsentReads.length > 0 &&
+      this.conn.send({ receipt: { messageId: this.unsentReads[0], status: "READ" } })) {
+      this.unsentReads.shift();
+    }
   }
 
   #state(s) {
