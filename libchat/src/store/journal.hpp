@@ -54,10 +54,11 @@ class journal {
   /// Stores a new message. `done` runs on the journal's thread once it is
   /// durable (true) or failed to be (false), in the order of the puts.
   virtual void put(stored_message m, done_fn done) = 0;
-  /// Records the recipient's progress (drops the body once acked) and the
-  /// answer the sender got.
-  virtual void update(const std::string& message_id, delivery_state s,
-                      int status) = 0;
+  /// Records the recipient's progress (drops the body once acked); never
+  /// moves a message back.
+  virtual void progress(const std::string& message_id, delivery_state s) = 0;
+  /// Records the answer the sender got (the Sent.Status), for resends.
+  virtual void answered(const std::string& message_id, int status) = 0;
   /// Forgets a message (expired, or past the dedup window once acked).
   virtual void erase(const std::string& message_id) = 0;
   virtual void put_receipt(stored_receipt r) = 0;

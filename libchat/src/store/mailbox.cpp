@@ -344,7 +344,7 @@ void mailbox::complete(const std::shared_ptr<entry>& e, bool durable) {
   if (status == v1::Sent::QUEUED)
     stats_.queued.fetch_add(1, std::memory_order_relaxed);
   if (journal_ && status != v1::Sent::QUEUED)
-    journal_->update(e->message_id, delivery_state::unacked, status);
+    journal_->answered(e->message_id, status);
 
   // The sender's other devices get a copy, marked as such.
   if (!e->from_connection.empty()) {
@@ -450,7 +450,7 @@ void mailbox::acknowledge(stripe& s, box& b, entry& e,
   }
   e.state = status == v1::Receipt::READ ? delivery_state::read
                                         : delivery_state::acked;
-  if (journal_) journal_->update(e.message_id, e.state, 0);
+  if (journal_) journal_->progress(e.message_id, e.state);
   receipt_job job;
   job.sender = e.sender;
   v1::Receipt* r = job.frame.mutable_receipt();

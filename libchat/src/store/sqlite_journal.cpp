@@ -210,9 +210,12 @@ void sqlite_journal::put(stored_message m, done_fn done) {
   enqueue(put_op{std::move(m), std::move(done)});
 }
 
-void sqlite_journal::update(const std::string& message_id, delivery_state s,
-                            int status) {
-  enqueue(update_op{message_id, s, status});
+void sqlite_journal::progress(const std::string& message_id, delivery_state s) {
+  enqueue(progress_op{message_id, s});
+}
+
+void sqlite_journal::answered(const std::string& message_id, int status) {
+  enqueue(answered_op{message_id, status});
 }
 
 void sqlite_journal::erase(const std::string& message_id) {
@@ -285,17 +288,15 @@ bool sqlite_journal::apply(std::deque<op>& batch, std::string& error) {
                 "sender, client_id, created_ms, state, status, frame, sum) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)");
   statement upd(db_,
-                "UPDATE messages SET state = ?2, "
-                "status = CASE WHEN ?3 = 0 THEN status ELSE ?3 END, "
-                "frame = CASE WHEN ?2 = 0 THEN frame ELSE x'' END, "
-                "sum = CASE WHEN ?2 = 0 THEN sum ELSE ?4 END "
-                "WHERE message_id = ?1");
+                "UPDATE messages SET state = ?2, frame = x'', sum = ?3 "
+                "WHERE message_id = ?1 AND state < ?2");
+  statement ans(db_, "UPDATE messages SET status = ?2 WHERE message_id = ?1");
   statement del(db_, "DELETE FROM messages WHERE message_id = ?1");
   statement rput(db_,
                  "INSERT OR REPLACE INTO receipts (seq, user, frame, sum) "
                  "VALUES (?1, ?2, ?3, ?4)");
   statement rdel(db_, "DELETE FROM receipts WHERE seq = ?1");
-  if (!put.s || !upd.s || !del.s || !rput.s || !rdel.s) {
+  if (!put.s || !upd.s || !ans.s || !del.s || !rput.s || !rdel.s) {
     error = sqlite3_errmsg(db_);
     exec(db_, "ROLLBACK", error);
     return false;
@@ -315,12 +316,15 @@ bool sqlite_journal::apply(std::deque<op>& batch, std::string& error) {
       put.blob(8, m.frame);
       put.integer(9, checksum(m.frame));
       ok = put.run();
-    } else if (auto* u = std::get_if<update_op>(&o)) {
+    } else if (auto* u = std::get_if<progress_op>(&o)) {
       upd.text(1, u->message_id);
       upd.integer(2, static_cast<int>(u->state));
-      upd.integer(3, u->status);
-      upd.integer(4, empty_sum);
+      upd.integer(3, empty_sum);
       ok = upd.run();
+    } else if (auto* a = std::get_if<answered_op>(&o)) {
+      ans.text(1, a->message_id);
+      ans.integer(2, a->status);
+      ok = ans.run();
     } else if (auto* e = std::get_if<erase_op>(&o)) {
       del.text(1, e->message_id);
       ok = del.run();

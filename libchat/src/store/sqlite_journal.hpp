@@ -33,8 +33,8 @@ class sqlite_journal final : public journal {
   void load(const std::function<void(stored_message)>& message,
             const std::function<void(stored_receipt)>& receipt) override;
   void put(stored_message m, done_fn done) override;
-  void update(const std::string& message_id, delivery_state s,
-              int status) override;
+  void progress(const std::string& message_id, delivery_state s) override;
+  void answered(const std::string& message_id, int status) override;
   void erase(const std::string& message_id) override;
   void put_receipt(stored_receipt r) override;
   void erase_receipt(std::uint64_t seq) override;
@@ -54,9 +54,12 @@ class sqlite_journal final : public journal {
     stored_message m;
     done_fn done;
   };
-  struct update_op {
+  struct progress_op {
     std::string message_id;
     delivery_state state;
+  };
+  struct answered_op {
+    std::string message_id;
     int status;
   };
   struct erase_op {
@@ -65,8 +68,8 @@ class sqlite_journal final : public journal {
   struct erase_receipt_op {
     std::uint64_t seq;
   };
-  using op = std::variant<put_op, update_op, erase_op, stored_receipt,
-                          erase_receipt_op>;
+  using op = std::variant<put_op, progress_op, answered_op, erase_op,
+                          stored_receipt, erase_receipt_op>;
 
   explicit sqlite_journal(sqlite3* db);
   void enqueue(op o);
