@@ -16,6 +16,7 @@ CHAT_BUILD_DEPS=(
 CHAT_TEST_DEPS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-websockets python3-pytest
+  chromium nodejs
 )
 
 _DEPS_APT_UPDATED=${_DEPS_APT_UPDATED:-0}

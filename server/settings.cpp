@@ -75,6 +75,18 @@ std::string show_duration(milliseconds d) {
                                      : std::to_string(d.count()) + "ms");
 }
 
+std::string parse_bool(std::string_view v, bool& out) {
+  if (v == "true" || v == "1")
+    out = true;
+  else if (v == "false" || v == "0")
+    out = false;
+  else
+    return "expected true or false" + got(v);
+  return "";
+}
+
+std::string show_bool(bool b) { return b ? "true" : "false"; }
+
 std::string parse_count(std::string_view v, std::uint64_t min,
                         std::uint64_t max, std::size_t& out) {
   std::uint64_t n = 0;
@@ -148,19 +160,8 @@ const std::vector<setting> table = {
     {"xray",
      "true: send an AWS X-Ray segment per apigw integration request to the "
      "daemon at AWS_XRAY_DAEMON_ADDRESS (default 127.0.0.1:2000)",
-     [](std::string_view v, options& o) -> std::string {
-       if (v == "true" || v == "1") {
-         o.cfg.xray = true;
-       } else if (v == "false" || v == "0") {
-         o.cfg.xray = false;
-       } else {
-         return "expected true or false" + got(v);
-       }
-       return "";
-     },
-     [](const options& o) {
-       return std::string(o.cfg.xray ? "true" : "false");
-     }},
+     [](std::string_view v, options& o) { return parse_bool(v, o.cfg.xray); },
+     [](const options& o) { return show_bool(o.cfg.xray); }},
     {"threads", "I/O threads, one event loop each (default 0: one per core)",
      [](std::string_view v, options& o) -> std::string {
        std::uint64_t n = 0;
@@ -291,6 +292,18 @@ const std::vector<setting> table = {
        return parse_count(v, 1, 10'000'000, o.cfg.dedup_max_ids);
      },
      [](const options& o) { return std::to_string(o.cfg.dedup_max_ids); }},
+    {"web",
+     "serve the web chat client at / on the listen address (default true)",
+     [](std::string_view v, options& o) { return parse_bool(v, o.web); },
+     [](const options& o) { return show_bool(o.web); }},
+    {"web_root",
+     "serve the web client from this directory, read at start, instead of "
+     "the copy built into chatd (for working on server/web); default empty",
+     [](std::string_view v, options& o) -> std::string {
+       o.web_root = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.web_root); }},
 };
 
 }  // namespace

@@ -6,9 +6,11 @@
 
 #include <chat/connection.hpp>
 #include <chat/hooks.hpp>
+#include <chat/static_files.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace chat {
@@ -85,6 +87,11 @@ struct config {
 
   /// Names this node in connection and message ids; empty picks a random one.
   std::string node_id;
+
+  /// Files the WebSocket port serves to GET and HEAD at any path other than
+  /// /ws, /healthz, /readyz and /metrics (chatd's web client). Null (the
+  /// default): those paths are 404.
+  std::shared_ptr<const static_files> files;
 
   chat::hooks hooks;
 };
