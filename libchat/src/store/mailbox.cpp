@@ -3,6 +3,8 @@
 
 #include "core/string_map.hpp"
 
+#include <chat/router.hpp>
+
 #include <algorithm>
 
 namespace chat::detail {
@@ -40,14 +42,6 @@ v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
   return f;
 }
 
-v1::ServerFrame make_failure(errc code, std::string text, std::string id) {
-  v1::ServerFrame f;
-  v1::Error* e = f.mutable_error();
-  e->set_id(std::move(id));
-  e->set_code(static_cast<v1::Error::Code>(code));
-  e->set_message(std::move(text));
-  return f;
-}
 
 }  // namespace
 
@@ -277,7 +271,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
   }
   if (full) {
     finish_dedup(*e, {}, {});
-    return make_failure(errc::inbox_full,
+    return make_error(errc::inbox_full,
                         "\"" + e->recipient + "\" has " +
                             std::to_string(waiting) +
                             " undelivered messages; retry later",
@@ -339,7 +333,7 @@ void mailbox::complete(const std::shared_ptr<entry>& e, bool durable) {
     stats_.store_failures.fetch_add(1, std::memory_order_relaxed);
     finish_dedup(
         *e,
-        make_failure(errc::unavailable,
+        make_error(errc::unavailable,
                      "the message could not be stored; retry", e->client_id),
         std::move(e->to));
     return;
