@@ -32,6 +32,15 @@ if [ ! -d tests/deploy/node_modules/@cdktf/hcl2json ] && command -v npm >/dev/nu
     echo "test.sh: npm ci in tests/deploy failed; the HCL test will skip" >&2
 fi
 
+# playwright-core for tests/web (it drives Debian's chromium, and never
+# downloads a browser of its own); without it those tests report skipped.
+# npm comes with some builds of nodejs; Debian's is a package of its own.
+command -v npm >/dev/null || deps_install npm || true
+if [ ! -d tests/web/node_modules/playwright-core ] && command -v npm >/dev/null; then
+  (cd tests/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2) ||
+    echo "test.sh: npm ci in tests/web failed; the browser tests will skip" >&2
+fi
+
 # Tests are forced on so that presets that leave them off (release, bench)
 # still have something to run.
 cmake --preset "$preset" -DCHAT_BUILD_TESTS=ON

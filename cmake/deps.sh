@@ -9,12 +9,14 @@
 CHAT_BUILD_DEPS=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
-  protobuf-compiler libprotobuf-dev libssl-dev libtomlplusplus-dev
+  protobuf-compiler libprotobuf-dev libssl-dev libsqlite3-dev
+  libtomlplusplus-dev
   pybind11-dev python3-dev
 )
 CHAT_TEST_DEPS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-websockets python3-pytest
+  chromium nodejs
 )
 # bench/compare: the Node.js ws relay (npm, which comes with it or as
 # Debian's `npm`, installs `ws`) and taskset (util-linux, always there).

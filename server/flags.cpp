@@ -29,7 +29,8 @@ std::string usage() {
 chatd routes one-to-one chat messages between authenticated users over
 WebSocket (JSON or protobuf frames) and raw TCP (varint-delimited protobuf).
 Protocol: docs/protocol.md. HTTP on the listen address: GET /ws upgrades,
-/healthz (alive), /readyz (accepting), /metrics (Prometheus).
+/healthz (alive), /readyz (accepting), /metrics (Prometheus), and / serves
+the web chat client (--web false turns it off).
 
 Every setting is a flag, a CHAT_* environment variable and a key of the TOML
 config file; a flag wins over the environment, which wins over the file.

@@ -5,6 +5,7 @@
 #include "flags.hpp"
 #include "logging.hpp"
 #include "sources.hpp"
+#include "web.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "chatd: invalid setting: apigw_listen (--apigw-listen) needs "
                  "apigw_callback (--apigw-callback)\n");
+    return 2;
+  }
+  opts.cfg.files = chatd::load_web_client(opts, error);
+  if (!error.empty()) {
+    std::fprintf(stderr, "chatd: invalid setting: %s\n", error.c_str());
     return 2;
   }
   if (cli.print_config) {

@@ -56,6 +56,10 @@ std::string parse_duration(std::string_view v, milliseconds min,
     ms = n * 1000;
   else if (unit == "m")
     ms = n * 60'000;
+  else if (unit == "h")
+    ms = n * 3'600'000;
+  else if (unit == "d")
+    ms = n * 86'400'000;
   else
     return "expected a duration such as 25s, 500ms or 2m" + got(v);
   if (milliseconds(ms) < min || milliseconds(ms) > max) {
@@ -69,6 +73,29 @@ std::string parse_duration(std::string_view v, milliseconds min,
 std::string show_duration(milliseconds d) {
   return quote(d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
                                      : std::to_string(d.count()) + "ms");
+}
+
+std::string parse_bool(std::string_view v, bool& out) {
+  if (v == "true" || v == "1")
+    out = true;
+  else if (v == "false" || v == "0")
+    out = false;
+  else
+    return "expected true or false" + got(v);
+  return "";
+}
+
+std::string show_bool(bool b) { return b ? "true" : "false"; }
+
+std::string parse_count(std::string_view v, std::uint64_t min,
+                        std::uint64_t max, std::size_t& out) {
+  std::uint64_t n = 0;
+  if (!parse_u64(v, n) || n < min || n > max) {
+    return "expected a number from " + std::to_string(min) + " to " +
+           std::to_string(max) + got(v);
+  }
+  out = static_cast<std::size_t>(n);
+  return "";
 }
 
 std::string parse_level(std::string_view v, chat::log_level& out) {
@@ -133,19 +160,8 @@ const std::vector<setting> table = {
     {"xray",
      "true: send an AWS X-Ray segment per apigw integration request to the "
      "daemon at AWS_XRAY_DAEMON_ADDRESS (default 127.0.0.1:2000)",
-     [](std::string_view v, options& o) -> std::string {
-       if (v == "true" || v == "1") {
-         o.cfg.xray = true;
-       } else if (v == "false" || v == "0") {
-         o.cfg.xray = false;
-       } else {
-         return "expected true or false" + got(v);
-       }
-       return "";
-     },
-     [](const options& o) {
-       return std::string(o.cfg.xray ? "true" : "false");
-     }},
+     [](std::string_view v, options& o) { return parse_bool(v, o.cfg.xray); },
+     [](const options& o) { return show_bool(o.cfg.xray); }},
     {"threads", "I/O threads, one event loop each (default 0: one per core)",
      [](std::string_view v, options& o) -> std::string {
        std::uint64_t n = 0;
@@ -220,12 +236,8 @@ const std::vector<setting> table = {
      },
      [](const options& o) { return show_duration(o.cfg.idle_timeout); }},
     {"max_message_bytes", "largest frame accepted (default 131072)",
-     [](std::string_view v, options& o) -> std::string {
-       std::uint64_t n = 0;
-       if (!parse_u64(v, n) || n < 256 || n > 16 * 1024 * 1024)
-         return "expected a number of bytes from 256 to 16777216" + got(v);
-       o.cfg.max_message_bytes = n;
-       return "";
+     [](std::string_view v, options& o) {
+       return parse_count(v, 256, 16 * 1024 * 1024, o.cfg.max_message_bytes);
      },
      [](const options& o) { return std::to_string(o.cfg.max_message_bytes); }},
     {"node_id", "names this node in ids (default: random)",
@@ -235,13 +247,68 @@ const std::vector<setting> table = {
        return e;
      },
      [](const options& o) { return quote(o.cfg.node_id); }},
+    {"store",
+     "where queued/unacked messages, receipts and dedup live: memory (the "
+     "default; lost on exit) or sqlite:PATH (one file; a send is answered once "
+     "it is on disk)",
+     [](std::string_view v, options& o) -> std::string {
+       if (v != "memory" && (v.rfind("sqlite:", 0) != 0 || v.size() == 7))
+         return "expected memory or sqlite:PATH" + got(v);
+       o.cfg.store = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.store); }},
+    {"inbox_max_messages",
+     "messages one user may have waiting (queued or unacked) before sends to "
+     "it get INBOX_FULL (default 10000)",
+     [](std::string_view v, options& o) {
+       return parse_count(v, 1, 10'000'000, o.cfg.inbox_max_messages);
+     },
+     [](const options& o) { return std::to_string(o.cfg.inbox_max_messages); }},
+    {"inbox_max_bytes",
+     "bytes one user may have waiting before INBOX_FULL (default 67108864)",
+     [](std::string_view v, options& o) {
+       return parse_count(v, 1024, std::uint64_t{1} << 40,
+                          o.cfg.inbox_max_bytes);
+     },
+     [](const options& o) { return std::to_string(o.cfg.inbox_max_bytes); }},
+    {"message_ttl",
+     "an unacked message is dropped this long after it was sent (default 7d)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, seconds(1), hours(24 * 366), o.cfg.message_ttl);
+     },
+     [](const options& o) { return show_duration(o.cfg.message_ttl); }},
+    {"dedup_window",
+     "a resend with the same client id within this time gets the first answer "
+     "and is not delivered again (default 10m)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, milliseconds(0), hours(24 * 7),
+                             o.cfg.dedup_window);
+     },
+     [](const options& o) { return show_duration(o.cfg.dedup_window); }},
+    {"dedup_max_ids",
+     "... and within the sender's last this many sends (default 10000)",
+     [](std::string_view v, options& o) {
+       return parse_count(v, 1, 10'000'000, o.cfg.dedup_max_ids);
+     },
+     [](const options& o) { return std::to_string(o.cfg.dedup_max_ids); }},
+    {"web",
+     "serve the web chat client at / on the listen address (default true)",
+     [](std::string_view v, options& o) { return parse_bool(v, o.web); },
+     [](const options& o) { return show_bool(o.web); }},
+    {"web_root",
+     "serve the web client from this directory, read at start, instead of "
+     "the copy built into chatd (for working on server/web); default empty",
+     [](std::string_view v, options& o) -> std::string {
+       o.web_root = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.web_root); }},
 };
 
 }  // namespace
 
-options::options() {
-  cfg.drain_timeout = seconds(25);
-}
+options::options() { cfg.drain_timeout = seconds(25); }
 
 const std::vector<setting>& settings() { return table; }
 

@@ -21,6 +21,8 @@ struct options {
   chat::config cfg;
   std::string auth = "none";
   log_format format = log_format::json;
+  bool web = true;       ///< Serve the web client (server/web) at /.
+  std::string web_root;  ///< Read it from here instead of the built-in copy.
 };
 
 /// One setting. Its flag is "--" + key with '_' as '-', its environment

@@ -97,9 +97,8 @@ class ApigwChat(ApigwTestCase):
         self.chatd.wait_for(r"connection " + re.escape(a["connectionId"]) +
                             r" gone \(410\)")
         bob.send({"send": {"to": "alice", "text": "still?", "id": "b-2"}})
-        error = bob.next()["error"]
-        self.assertEqual((error["code"], error["id"]),
-                         ("RECIPIENT_OFFLINE", "b-2"))
+        sent = bob.next()["sent"]
+        self.assertEqual((sent["status"], sent["id"]), ("QUEUED", "b-2"))
         self.assertEqual([c[2] for c in self.gateway.calls_to(a["connectionId"])],
                          [410])
 

@@ -4,6 +4,8 @@
 #include "support/harness.hpp"
 #include "support/raw_socket.hpp"
 
+#include <boost/asio/read_until.hpp>
+
 namespace chat::test {
 namespace {
 
@@ -96,8 +98,9 @@ TEST_F(BadInput, MessageToOneselfIsInvalidRecipient) {
   expect_others_unaffected();
 }
 
-TEST_F(BadInput, MessageToAnUnknownUserIsRecipientOffline) {
-  const auto e = error_for(R"({"send":{"id":"u1","to":"zed","text":"x"}})");
+TEST_F(BadInput, MessageToAMissingConnectionIsRecipientOffline) {
+  const auto e =
+      error_for(R"({"send":{"id":"u1","toConnection":"n-0","text":"x"}})");
   EXPECT_EQ(e.code(), v1::Error::RECIPIENT_OFFLINE);
   EXPECT_EQ(e.id(), "u1");
   expect_others_unaffected();
@@ -117,6 +120,60 @@ TEST_F(BadInput, OversizedWebSocketMessageClosesWith1009) {
   EXPECT_EQ(alice->closed_by().code, 1009);
   ASSERT_TRUE(h.wait_connections("alice", 0));
   EXPECT_TRUE(drain_until_pong(*bob).empty());  // nothing of it reached bob
+  expect_others_unaffected();
+}
+
+// A client still writing a message far over the limit gets the 1009 close
+// frame and a clean end, not a reset: the server reads the rest of the
+// message before it closes the socket. (Browsers report a reset as 1006 and
+// cannot say why the connection dropped.)
+TEST_F(BadInput, OversizedMessageBeingWrittenGets1009NotAReset) {
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), h.server().port()});
+  net::write(s, net::buffer(upgrade_request("/ws?user=mallory")));
+  std::string data;  // what the server sent and the test has not parsed
+  data.erase(0, net::read_until(s, net::dynamic_buffer(data), "\r\n\r\n"));
+  // One masked text frame of 4 MiB (mask 0: the payload as it is).
+  const std::uint64_t size = 4 << 20;
+  std::string frame = {'\x81', '\xff'};
+  for (int shift = 56; shift >= 0; shift -= 8)
+    frame.push_back(static_cast<char>((size >> shift) & 0xff));
+  frame.append(4, '\0').append(size, 'x');
+  boost::system::error_code ec;
+  net::write(s, net::buffer(frame), ec);
+  ASSERT_FALSE(ec) << "reset while writing: " << ec.message();
+  // Server frames are unmasked: skip the welcome, up to the close frame.
+  const auto need = [&](std::size_t n) {
+    char buf[4096];
+    while (data.size() < n && !ec)
+      data.append(buf, s.read_some(net::buffer(buf), ec));
+    return !ec;
+  };
+  for (;;) {
+    ASSERT_TRUE(need(2)) << "no close frame: " << ec.message();
+    const unsigned opcode = static_cast<unsigned char>(data[0]) & 0x0f;
+    const std::size_t len = static_cast<unsigned char>(data[1]) & 0x7f;
+    ASSERT_LT(len, 126u);  // the welcome and the close are short
+    ASSERT_TRUE(need(2 + len)) << "no close frame: " << ec.message();
+    if (opcode == 0x8) {
+      ASSERT_GE(len, 2u);
+      EXPECT_EQ((static_cast<unsigned char>(data[2]) << 8) |
+                    static_cast<unsigned char>(data[3]),
+                1009);
+      break;
+    }
+    data.erase(0, 2 + len);
+  }
+  // Answer the close (masked, no payload); the server then ends the TCP
+  // connection cleanly.
+  net::write(s, net::buffer(std::string("\x88\x80\0\0\0\0", 6)), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  char c;
+  s.read_some(net::buffer(&c, 1), ec);
+  EXPECT_EQ(ec, net::error::eof) << ec.message();
+  ASSERT_TRUE(h.wait_connections("mallory", 0));
   expect_others_unaffected();
 }
 

@@ -40,9 +40,12 @@ TEST(Facade, ServiceSendsAreCountedLikeAnyOther) {
   auto bob = h.connect("bob", via::tcp);
   ASSERT_TRUE(bob);
   ASSERT_TRUE(h.server().send("system", text_to("bob", "hi")).has_sent());
-  ASSERT_TRUE(h.server().send("system", text_to("nobody", "hi")).has_error());
+  v1::Send gone;
+  gone.set_to_connection("no-such-connection");
+  gone.set_text("hi");
+  ASSERT_TRUE(h.server().send("system", gone).has_error());
   const std::string text = h.server().metrics_text();
-  EXPECT_NE(text.find("chat_sends_total{outcome=\"DELIVERED\"} 1\n"),
+  EXPECT_NE(text.find("chat_sends_total{outcome=\"ACCEPTED\"} 1\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("chat_sends_total{outcome=\"RECIPIENT_OFFLINE\"} 1\n"),
@@ -54,8 +57,11 @@ TEST(Facade, SendReportsRoutingErrors) {
   harness h;
   ASSERT_FALSE(h.start_error());
   auto offline = h.server().send("system", text_to("nobody", "hi"));
-  ASSERT_TRUE(offline.has_error());
-  EXPECT_EQ(offline.error().code(), v1::Error::RECIPIENT_OFFLINE);
+  ASSERT_TRUE(offline.has_sent()) << offline.ShortDebugString();
+  EXPECT_EQ(offline.sent().status(), v1::Sent::QUEUED);
+  auto self = h.server().send("system", text_to("system", "hi", "s-2"));
+  ASSERT_TRUE(self.has_error());
+  EXPECT_EQ(self.error().code(), v1::Error::INVALID_RECIPIENT);
   auto bad_sender = h.server().send("not a name", text_to("bob", "hi"));
   ASSERT_TRUE(bad_sender.has_error());
   EXPECT_EQ(bad_sender.error().code(), v1::Error::INVALID_FRAME);
@@ -116,8 +122,10 @@ TEST(Facade, StatsCountConnectionsAndRoutedMessages) {
   EXPECT_EQ(h.server().stats().messages_routed, 0u);
   ASSERT_TRUE(alice->send("bob", "one").has_sent());
   ASSERT_TRUE(h.server().send("system", text_to("bob", "two")).has_sent());
-  ASSERT_TRUE(alice->send("nobody", "lost").has_error());
-  EXPECT_EQ(h.server().stats().messages_routed, 2u);
+  const auto queued = alice->send("nobody", "later");
+  ASSERT_TRUE(queued.has_sent());
+  EXPECT_EQ(queued.sent().status(), v1::Sent::QUEUED);
+  EXPECT_EQ(h.server().stats().messages_routed, 2u);  // the queued one is not
 }
 
 TEST(Facade, ClientTokenReachesTheAuthenticateHook) {

@@ -1,10 +1,10 @@
 // GET /metrics after a known workload: every counter holds exactly what the
 // workload did, in the Prometheus text format.
-#include <map>
-#include <sstream>
-
 #include "support/harness.hpp"
 #include "support/raw_socket.hpp"
+
+#include <map>
+#include <sstream>
 
 namespace chat::test {
 namespace {
@@ -45,7 +45,11 @@ TEST(Metrics, ScrapeAfterKnownWorkloadHasExactCounts) {
 
   // 3 sends to bob's two connections: 3 delivered, 6 deliveries.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(send_and_wait(*alice, "bob", "m"));
-  EXPECT_FALSE(send_and_wait(*alice, "dave", "nobody"));   // RECIPIENT_OFFLINE
+  v1::ClientFrame gone;  // toConnection is live-only: RECIPIENT_OFFLINE
+  gone.mutable_send()->set_to_connection("no-such-connection");
+  gone.mutable_send()->set_text("x");
+  alice->send(gone);
+  EXPECT_EQ(next(*alice).error().code(), v1::Error::RECIPIENT_OFFLINE);
   EXPECT_FALSE(send_and_wait(*alice, "alice", "myself"));  // INVALID_RECIPIENT
   ASSERT_TRUE(carol->send("alice", "from inproc", "c1").has_sent());
 
@@ -87,7 +91,7 @@ TEST(Metrics, ScrapeAfterKnownWorkloadHasExactCounts) {
   EXPECT_EQ(m["chat_connections{transport=\"tcp\"}"], 1);
   EXPECT_EQ(m["chat_connections{transport=\"inproc\"}"], 1);
   EXPECT_EQ(m["chat_connections_opened_total{transport=\"ws\"}"], 2);
-  EXPECT_EQ(m["chat_sends_total{outcome=\"DELIVERED\"}"], 4);
+  EXPECT_EQ(m["chat_sends_total{outcome=\"ACCEPTED\"}"], 4);
   EXPECT_EQ(m["chat_sends_total{outcome=\"RECIPIENT_OFFLINE\"}"], 1);
   EXPECT_EQ(m["chat_sends_total{outcome=\"INVALID_RECIPIENT\"}"], 1);
   EXPECT_EQ(m["chat_sends_total{outcome=\"REJECTED\"}"], 0);
@@ -117,7 +121,7 @@ TEST(Metrics, ScrapeAfterKnownWorkloadHasExactCounts) {
 
   // Embedders read the same text without HTTP.
   EXPECT_NE(h.server().metrics_text().find(
-                "chat_sends_total{outcome=\"DELIVERED\"} 4\n"),
+                "chat_sends_total{outcome=\"ACCEPTED\"} 4\n"),
             std::string::npos);
 }
 

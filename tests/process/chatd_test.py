@@ -275,14 +275,13 @@ class Serving(unittest.TestCase):
                 self.assert_message(await alice.recv(), mid, "bob", bob_conn,
                                     "alice", "hi alice")
 
-                # Nobody called carol: an error to the sender, nothing to bob.
+                # Carol is offline: queued for her, nothing to bob.
                 await alice.send({"send": {"id": "a2", "to": "carol",
                                            "text": "anyone?"}})
                 frame = await alice.recv()
-                self.assertEqual(list(frame), ["error"], frame)
-                self.assertEqual(set(frame["error"]), {"id", "code", "message"})
-                self.assertEqual(frame["error"]["id"], "a2")
-                self.assertEqual(frame["error"]["code"], "RECIPIENT_OFFLINE")
+                self.assertEqual(list(frame), ["sent"], frame)
+                self.assertEqual(frame["sent"]["id"], "a2")
+                self.assertEqual(frame["sent"]["status"], "QUEUED")
                 self.assertTrue(await bob.nothing_more())
                 self.assertTrue(await alice.nothing_more(0.05))
             finally:

@@ -101,9 +101,19 @@ class harness {
 };
 
 /// The next frame, or an empty frame (FRAME_NOT_SET) after 5 s.
-inline v1::ServerFrame next(client& c, std::chrono::milliseconds timeout = 5s) {
+inline v1::ServerFrame next_any(client& c,
+                                std::chrono::milliseconds timeout = 5s) {
   auto f = c.receive(timeout);
   return f ? std::move(*f) : v1::ServerFrame{};
+}
+
+/// The next frame that is not a receipt (the clients ack what they
+/// receive, so senders get DELIVERED receipts that most tests ignore).
+inline v1::ServerFrame next(client& c, std::chrono::milliseconds timeout = 5s) {
+  for (;;) {
+    v1::ServerFrame f = next_any(c, timeout);
+    if (!f.has_receipt()) return f;
+  }
 }
 
 /// Round-trips a ping: when the pong arrives, every frame routed to `c`

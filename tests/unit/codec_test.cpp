@@ -40,9 +40,9 @@ std::vector<v1::ClientFrame> client_samples() {
   s->set_data(std::string("\x00\x01\xfb\xff", 4));
   out[3].mutable_ping()->set_id("p1");
   out[4].mutable_pong()->set_id("p2");
-  out[5].mutable_ack()->set_message_id("m1");
+  out[5].mutable_ack()->set_message_id("n1-18c-2a");
   out[5].mutable_ack()->set_cumulative(true);
-  out[6].mutable_receipt()->set_message_id("m1");
+  out[6].mutable_receipt()->set_message_id("n1-18c-2b");
   out[6].mutable_receipt()->set_status(v1::Receipt::READ);
   return out;
 }

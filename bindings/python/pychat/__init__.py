@@ -20,13 +20,15 @@ from ._errors import (ChatError, ConnectError, InboxFull, InvalidFrame,
                       RateLimited, RecipientOffline, Rejected,
                       Unauthenticated, Unavailable, UnknownFrame)
 from ._server import Endpoint, Server
-from ._types import DisconnectInfo, Handshake, Message, Sent, Stats
+from ._types import (DisconnectInfo, Handshake, Message, Receipt, Sent,
+                     Stats)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ChatError", "Client", "ConnectError", "DisconnectInfo", "Endpoint",
-    "Handshake", "InboxFull", "InvalidFrame", "InvalidRecipient", "MalformedFrame",
-    "Message", "MessageTooLarge", "RateLimited", "RecipientOffline", "Rejected", "Sent",
-    "Server", "Stats", "Unauthenticated", "Unavailable", "UnknownFrame",
+    "Handshake", "InboxFull", "InvalidFrame", "InvalidRecipient",
+    "MalformedFrame", "Message", "MessageTooLarge", "RateLimited", "Receipt",
+    "RecipientOffline", "Rejected", "Sent", "Server", "Stats",
+    "Unauthenticated", "Unavailable", "UnknownFrame",
 ]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 import time
 from collections import deque
-from typing import Callable, Deque, Dict, Optional, Set, Tuple, Union
+from typing import (Callable, Deque, Dict, List, Optional, Set, Tuple,
+                    Union)
 
 from . import _core
 from ._errors import ChatError, ConnectError, error_from
-from ._types import Message, Receiver, Sent
+from ._types import Message, Receipt, Receiver, Sent
 
 Body = Union[str, bytes]
 
@@ -23,15 +25,24 @@ class Client(Receiver):
     does). Network I/O runs on a C++ thread; every wait releases the GIL.
 
     ``send`` waits for the server's answer to that send; frames that arrive
-    meanwhile are kept for ``recv``. Thread safety: any thread, and several
+    meanwhile are kept for ``recv``. Each message ``recv`` returns is acked
+    unless ``auto_ack=False`` (then call ``ack`` once it is kept: what is not
+    acked is delivered again on the next connect). Receipts for this user's
+    sends collect in ``receipts()``. Thread safety: any thread, and several
     threads may send on one client at once.
     """
 
     def __init__(self, url: str, user: str = "", token: str = "", *,
                  protobuf: bool = False, connect_timeout: float = 5.0,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, auto_ack: bool = True) -> None:
         self.timeout = timeout
-        self._core = _core.Client(url, user, token, protobuf, connect_timeout)
+        self._auto_ack = auto_ack
+        self._core = _core.Client(url, user, token, protobuf, connect_timeout,
+                                  False)
+        self._receipts: Deque[Receipt] = deque()
+        # Client ids unique across this user's connections and restarts, so
+        # the server's dedup never takes a new send for a resend.
+        self._prefix = "py-" + secrets.token_hex(6) + "-"
         self._cond = threading.Condition(threading.Lock())
         self._reading = False  # one thread reads from the core at a time
         self._inbox: Deque[Union[Message, dict]] = deque()
@@ -74,7 +85,7 @@ class Client(Receiver):
         ``self.timeout``). With ``wait=False`` returns the client id at once;
         pass it to ``result()`` later (every such answer is kept until
         then)."""
-        cid = id or f"py-{next(self._ids)}"
+        cid = id or f"{self._prefix}{next(self._ids)}"
         with self._cond:
             self._waiting.add(cid)
         self._core.send(to, body, cid, to_connection)
@@ -106,7 +117,28 @@ class Client(Receiver):
             item = self._inbox.popleft()
         if isinstance(item, dict):
             raise error_from(item)
+        if self._auto_ack and not item.copy:
+            self._core.ack(item.message_id)
         return item
+
+    def ack(self, message_id: str, cumulative: bool = False) -> None:
+        """Tells the server this client has the message (with
+        ``cumulative``, also every message it got before it), so it is not
+        delivered again; its sender gets a DELIVERED receipt."""
+        self._core.ack(message_id, cumulative)
+
+    def read(self, message_id: str) -> None:
+        """Sends the sender of a received message a READ receipt."""
+        self._core.read(message_id)
+
+    def receipts(self, timeout: float = 0.0) -> List[Receipt]:
+        """The receipts for this user's sends received so far, waiting up
+        to ``timeout`` seconds for at least one."""
+        self._pump(lambda: bool(self._receipts), timeout)
+        with self._cond:
+            out = list(self._receipts)
+            self._receipts.clear()
+        return out
 
     def ping(self, timeout: Optional[float] = None) -> None:
         """A round trip: when it returns, everything the server sent to this
@@ -169,6 +201,8 @@ class Client(Receiver):
         kind = frame["type"]
         if kind == "message":
             self._inbox.append(Message._from(frame))
+        elif kind == "receipt":
+            self._receipts.append(Receipt._from(frame))
         elif kind in ("sent", "error") and frame["id"] in self._waiting:
             self._answers[frame["id"]] = frame
         elif kind == "error" and not frame["id"]:

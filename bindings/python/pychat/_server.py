@@ -110,6 +110,9 @@ class Server:
     counts as a refusal; it never takes the server down. Hooks must not call
     ``stop()``. Library logs at ``log_level`` and above go to the same logger.
 
+    ``store`` is where queued and unacked messages live: ``"memory"`` or
+    ``"sqlite:PATH"`` (answers a send once it is on disk).
+
     Thread safety: ``start``/``stop`` by the owner; the rest from any thread.
     """
 
@@ -118,6 +121,7 @@ class Server:
                  max_message_bytes: int = 128 * 1024,
                  handshake_timeout: float = 10.0, idle_timeout: float = 600.0,
                  drain_timeout: float = 5.0, node_id: str = "",
+                 store: str = "memory",
                  on_connect: Optional[Callable[[Handshake], AuthVerdict]] = None,
                  on_message: Optional[Callable[[Message], bool]] = None,
                  on_disconnect: Optional[Callable[[DisconnectInfo], None]] = None,
@@ -127,7 +131,7 @@ class Server:
         self._listen = listen
         self._core = _core.Server(
             listen, tcp_listen, threads, max_message_bytes, handshake_timeout,
-            idle_timeout, drain_timeout, node_id,
+            idle_timeout, drain_timeout, node_id, store,
             None if on_connect is None else
             (lambda d: on_connect(Handshake(**d))),
             None if on_message is None else

@@ -20,6 +20,10 @@ class Message:
     data: Optional[bytes] = None
     sent_at: float = 0.0
     from_connection: str = ""
+    #: True on the copy this user's other connections get of what it sent;
+    #: ``to`` is then the peer and ``id`` the send's client id.
+    copy: bool = False
+    id: str = ""
 
     @property
     def body(self) -> Union[str, bytes]:
@@ -29,13 +33,15 @@ class Message:
     @classmethod
     def _from(cls, d: dict) -> "Message":
         return cls(d["message_id"], d["from"], d["to"], d.get("text"),
-                   d.get("data"), d["sent_at"], d["from_connection"])
+                   d.get("data"), d["sent_at"], d["from_connection"],
+                   d.get("copy", False), d.get("id", ""))
 
 
 @dataclass(frozen=True)
 class Sent:
     """The server's answer to a successful send: ``status`` is
-    ``"DELIVERED"`` (more values come with store-and-forward)."""
+    ``"DELIVERED"`` (handed to a live connection of the recipient) or
+    ``"QUEUED"`` (stored until the recipient connects)."""
 
     id: str
     message_id: str
@@ -44,6 +50,23 @@ class Sent:
     @classmethod
     def _from(cls, d: dict) -> "Sent":
         return cls(d["id"], d["message_id"], d["status"])
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of a message this user sent: ``status`` is
+    ``"DELIVERED"`` (the recipient acked it) or ``"READ"``; ``id`` is the
+    send's client id, ``by`` the recipient, ``at`` seconds since the epoch."""
+
+    message_id: str
+    id: str
+    status: str
+    by: str
+    at: float
+
+    @classmethod
+    def _from(cls, d: dict) -> "Receipt":
+        return cls(d["message_id"], d["id"], d["status"], d["by"], d["at"])
 
 
 @dataclass(frozen=True)

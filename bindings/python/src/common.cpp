@@ -30,6 +30,8 @@ py::dict message_to_dict(const chat::v1::Message& m) {
   }
   d["sent_at"] = seconds(m.sent_at());
   d["from_connection"] = m.from_connection();
+  d["copy"] = m.copy();
+  d["id"] = m.id();
   return d;
 }
 
@@ -61,6 +63,14 @@ py::dict frame_to_dict(const chat::v1::ServerFrame& f) {
     case sf::kPing:
       d["type"] = f.has_pong() ? "pong" : "ping";
       d["id"] = f.has_pong() ? f.pong().id() : f.ping().id();
+      break;
+    case sf::kReceipt:
+      d["type"] = "receipt";
+      d["message_id"] = f.receipt().message_id();
+      d["id"] = f.receipt().id();
+      d["status"] = chat::v1::Receipt::Status_Name(f.receipt().status());
+      d["by"] = f.receipt().by();
+      d["at"] = seconds(f.receipt().at());
       break;
     case sf::kClose:
       d["type"] = "close";

@@ -1,10 +1,11 @@
 // pychat._core.Client: chat::client with its own I/O thread. Calls that wait
 // (connect, receive, close) release the GIL.
 #include <chat/client.hpp>
-#include <chrono>
-#include <vector>
 
 #include "common.hpp"
+
+#include <chrono>
+#include <vector>
 
 namespace pychat {
 namespace {
@@ -15,13 +16,15 @@ std::chrono::milliseconds to_ms(double seconds) {
 
 std::unique_ptr<chat::client> make_client(std::string url, std::string user,
                                           std::string token, bool protobuf,
-                                          double connect_timeout) {
+                                          double connect_timeout,
+                                          bool auto_ack) {
   chat::client_options o;
   o.url = std::move(url);
   o.user = std::move(user);
   o.token = std::move(token);
   o.format = protobuf ? chat::wire_format::protobuf : chat::wire_format::json;
   o.connect_timeout = to_ms(connect_timeout);
+  o.auto_ack = auto_ack;
   return std::make_unique<chat::client>(std::move(o));
 }
 
@@ -30,7 +33,8 @@ std::unique_ptr<chat::client> make_client(std::string url, std::string user,
 void register_client(py::module_& m) {
   py::class_<chat::client>(m, "Client")
       .def(py::init(&make_client), py::arg("url"), py::arg("user"),
-           py::arg("token"), py::arg("protobuf"), py::arg("connect_timeout"))
+           py::arg("token"), py::arg("protobuf"), py::arg("connect_timeout"),
+           py::arg("auto_ack"))
       // Returns "" or the error, plus how the server closed (HTTP status on
       // a refused WebSocket upgrade).
       .def("connect",
@@ -54,6 +58,9 @@ void register_client(py::module_& m) {
              *f.mutable_send() = make_send(to, body, id, to_connection);
              c.send(f);  // only queues the write on the I/O thread
            })
+      .def("ack", &chat::client::ack, py::arg("message_id"),
+           py::arg("cumulative") = false)
+      .def("read", &chat::client::read, py::arg("message_id"))
       .def("ping",
            [](chat::client& c, const std::string& id) {
              chat::v1::ClientFrame f;

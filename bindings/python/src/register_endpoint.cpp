@@ -1,8 +1,9 @@
 // pychat._core.Endpoint: an in-process connection (server.attach), for bots.
 #include <chat/endpoint.hpp>
-#include <chrono>
 
 #include "common.hpp"
+
+#include <chrono>
 
 namespace pychat {
 

@@ -3,14 +3,15 @@
 // A hook is wrapped into chat::hooks only when a callable is given, so a
 // server without hooks never takes the GIL. Every blocking call releases the
 // GIL, because the I/O threads may need it to run a hook.
-#include <pybind11/stl.h>
-
 #include <chat/connection.hpp>
 #include <chat/server.hpp>
-#include <chrono>
-#include <optional>
 
 #include "common.hpp"
+
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <optional>
 
 namespace pychat {
 namespace {
@@ -124,8 +125,8 @@ std::unique_ptr<py_server> make_server(
     std::string listen, std::string tcp_listen, unsigned threads,
     std::size_t max_message_bytes, double handshake_timeout,
     double idle_timeout, double drain_timeout, std::string node_id,
-    py::object on_connect, py::object on_message, py::object on_disconnect,
-    const std::string& log_level) {
+    std::string store, py::object on_connect, py::object on_message,
+    py::object on_disconnect, const std::string& log_level) {
   chat::config cfg;
   cfg.listen = std::move(listen);
   cfg.tcp_listen = std::move(tcp_listen);
@@ -135,6 +136,7 @@ std::unique_ptr<py_server> make_server(
   cfg.idle_timeout = to_ms(idle_timeout);
   cfg.drain_timeout = to_ms(drain_timeout);
   cfg.node_id = std::move(node_id);
+  cfg.store = std::move(store);
   if (!on_connect.is_none()) set_authenticate(cfg.hooks, std::move(on_connect));
   if (!on_message.is_none()) set_on_message(cfg.hooks, std::move(on_message));
   if (!on_disconnect.is_none())
@@ -150,9 +152,9 @@ void register_server(py::module_& m) {
       .def(py::init(&make_server), py::arg("listen"), py::arg("tcp_listen"),
            py::arg("threads"), py::arg("max_message_bytes"),
            py::arg("handshake_timeout"), py::arg("idle_timeout"),
-           py::arg("drain_timeout"), py::arg("node_id"), py::arg("on_connect"),
-           py::arg("on_message"), py::arg("on_disconnect"),
-           py::arg("log_level"))
+           py::arg("drain_timeout"), py::arg("node_id"), py::arg("store"),
+           py::arg("on_connect"), py::arg("on_message"),
+           py::arg("on_disconnect"), py::arg("log_level"))
       .def("start",
            [](py_server& s) {
              std::error_code ec;

@@ -11,6 +11,7 @@ CODES = {
     1: pychat.MalformedFrame, 2: pychat.InvalidFrame, 3: pychat.UnknownFrame,
     4: pychat.RecipientOffline, 5: pychat.InvalidRecipient, 6: pychat.MessageTooLarge,
     7: pychat.Unauthenticated, 8: pychat.Unavailable, 9: pychat.Rejected,
+    10: pychat.InboxFull, 11: pychat.RateLimited,
 }
 
 

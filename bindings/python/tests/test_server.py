@@ -58,8 +58,9 @@ def test_send_as_service_user(server: pychat.Server) -> None:
 
 
 def test_send_errors_are_chat_errors(server: pychat.Server) -> None:
+    assert server.send("nobody", "hi", id="q").status == "QUEUED"
     with pytest.raises(pychat.RecipientOffline) as e:
-        server.send("nobody", "hi", id="x")
+        server.send("n-0", "hi", id="x", to_connection=True)
     assert e.value.code == 4 and e.value.id == "x" and isinstance(e.value, pychat.ChatError)
     with pytest.raises(pychat.InvalidRecipient):
         server.send("not a name!", "hi")

@@ -1,5 +1,6 @@
-# The web client: static files from the repository, served by Amplify
-# Hosting with no build step. It learns the wss:// URL from CHAT_WS_URL.
+# The web client (server/web): static files from the repository, served by
+# Amplify Hosting. Its only build step writes the stage's wss:// URL
+# (CHAT_WS_URL) into config.js, where the client reads its server.
 resource "aws_amplify_app" "web" {
   name         = "${var.name}-web"
   repository   = var.web_client_repository
@@ -10,7 +11,9 @@ resource "aws_amplify_app" "web" {
     frontend:
       phases:
         build:
-          commands: []
+          commands:
+            - |
+              printf 'export default { server: "%s" };\n' "$CHAT_WS_URL" > ${var.web_client_dir}/config.js
       artifacts:
         baseDirectory: ${var.web_client_dir}
         files:

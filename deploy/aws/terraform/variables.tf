@@ -117,6 +117,6 @@ variable "web_client_branch" {
 
 variable "web_client_dir" {
   type        = string
-  description = "Folder of the repository with the web client's static files (served as they are, no build)."
-  default     = "web"
+  description = "Folder of the repository with the web client's static files (served as they are; the build writes config.js)."
+  default     = "server/web"
 }

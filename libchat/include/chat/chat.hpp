@@ -13,3 +13,4 @@
 #include <chat/registry.hpp>
 #include <chat/router.hpp>
 #include <chat/server.hpp>
+#include <chat/static_files.hpp>

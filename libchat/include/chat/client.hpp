@@ -48,6 +48,10 @@ struct client_options {
   std::chrono::milliseconds connect_timeout{5'000};
   /// Largest frame the client accepts.
   std::size_t max_message_bytes = 16 * 1024 * 1024;
+  /// Acknowledge each message as `receive()` returns it, so the server
+  /// forgets it. Off, the application calls `ack()` itself once it has
+  /// kept the message; what it never acks is delivered again on reconnect.
+  bool auto_ack = true;
 };
 
 /// How the server ended the connection.
@@ -87,6 +91,14 @@ class client {
   /// The next frame from the server, waiting up to `timeout`; nullopt on
   /// timeout or once the connection is closed and drained.
   std::optional<v1::ServerFrame> receive(std::chrono::milliseconds timeout);
+
+  /// Acknowledges a received message (with `cumulative`, also every
+  /// message received before it); the sender gets a DELIVERED receipt.
+  void ack(std::string_view message_id, bool cumulative = false);
+
+  /// Tells the sender of a received message that it was read (a READ
+  /// receipt).
+  void read(std::string_view message_id);
 
   /// Frames received but not yet taken.
   std::size_t pending() const;

@@ -6,9 +6,11 @@
 
 #include <chat/connection.hpp>
 #include <chat/hooks.hpp>
+#include <chat/static_files.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace chat {
@@ -64,8 +66,32 @@ struct config {
   /// reconnect, which is what a rolling deploy wants (chatd uses it).
   close_code shutdown_close_code = close_code::going_away;
 
+  /// Where delivery state lives (queued and unacked messages, receipts,
+  /// dedup): "memory" (lost on exit), or "sqlite:PATH", one SQLite file
+  /// where a send is answered only once it is on disk.
+  std::string store = "memory";
+
+  /// Bounds of one user's inbox (messages queued or delivered and not yet
+  /// acked); a send beyond either is refused with INBOX_FULL.
+  std::size_t inbox_max_messages = 10'000;
+  std::size_t inbox_max_bytes = 64 * 1024 * 1024;
+
+  /// A message not acked this long after it was sent is dropped.
+  std::chrono::milliseconds message_ttl{7LL * 24 * 3600 * 1000};
+
+  /// A resend with the client id of an earlier send, within this time and
+  /// within the sender's last `dedup_max_ids` sends, gets the earlier answer
+  /// and is not delivered again.
+  std::chrono::milliseconds dedup_window{10 * 60 * 1000};
+  std::size_t dedup_max_ids = 10'000;
+
   /// Names this node in connection and message ids; empty picks a random one.
   std::string node_id;
+
+  /// Files the WebSocket port serves to GET and HEAD at any path other than
+  /// /ws, /healthz, /readyz and /metrics (chatd's web client). Null (the
+  /// default): those paths are 404.
+  std::shared_ptr<const static_files> files;
 
   chat::hooks hooks;
 };

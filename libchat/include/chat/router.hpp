@@ -17,6 +17,10 @@
 #include <string_view>
 
 namespace chat {
+namespace detail {
+class mailbox;
+struct reply_to;
+}  // namespace detail
 
 /// True for a name a user may have: 1 to 64 bytes of ASCII letters, digits
 /// and `.`, `_`, `-`, `@`.
@@ -35,12 +39,24 @@ struct sender {
 class router {
  public:
   /// `node` prefixes the message ids this router makes; `h`, when given,
-  /// supplies the on_message hook and must outlive the router.
-  router(registry& reg, std::string node, const hooks* h = nullptr);
+  /// supplies the on_message hook and must outlive the router. With a
+  /// mailbox (the server always has one), sends to a user are stored until
+  /// acked, deduplicated and acknowledged by receipts; without one, a send
+  /// reaches the live connections or is refused (RECIPIENT_OFFLINE).
+  router(registry& reg, std::string node, const hooks* h = nullptr,
+         detail::mailbox* box = nullptr);
 
   /// Routes one send and returns the sender's answer: a `sent` frame, or an
-  /// `error` frame carrying the send's id.
-  v1::ServerFrame route(const sender& from, v1::Send& send);
+  /// `error` frame carrying the send's id. When the answer has to wait (for
+  /// a durable store's write), returns a frame with no `frame` set and
+  /// gives the answer later to `later`, or when that is null to the sending
+  /// connection (`from.connection_id`).
+  v1::ServerFrame route(const sender& from, v1::Send& send,
+                        const detail::reply_to* later = nullptr);
+
+  /// Registers `c` and hands it what is waiting for its user (queued and
+  /// unacked messages, then receipts); false when its id is taken.
+  [[nodiscard]] bool attach(const std::shared_ptr<connection>& c);
 
   /// Handles any client frame from an authenticated connection; returns the
   /// frame to answer with, or a frame with no `frame` set when none is due.
@@ -52,15 +68,11 @@ class router {
   registry& connections() noexcept { return reg_; }
 
   /// Messages routed to at least one connection, since start.
-  std::uint64_t delivered() const noexcept {
-    return delivered_.load(std::memory_order_relaxed);
-  }
+  std::uint64_t delivered() const noexcept;
 
   /// Messages handed to a recipient connection, since start: a send to a
   /// user with two connections counts two.
-  std::uint64_t deliveries() const noexcept {
-    return deliveries_.load(std::memory_order_relaxed);
-  }
+  std::uint64_t deliveries() const noexcept;
 
   /// True once close() was called.
   bool closed() const noexcept {
@@ -69,10 +81,16 @@ class router {
 
  private:
   std::string next_message_id();
+  static void make_message(const sender& from, v1::Send& send,
+                           const std::string& message_id, const std::string& to,
+                           v1::Message& m);
+  v1::ServerFrame store_and_forward(const sender& from, v1::Send& send,
+                                    const detail::reply_to* later);
 
   registry& reg_;
   std::string node_;
   const hooks* hooks_;
+  detail::mailbox* box_;
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> deliveries_{0};

@@ -141,10 +141,11 @@ std::string metrics::render(std::string_view node, std::string_view version,
   }
 
   header(out, "chat_sends_total", "counter",
-         "Sends answered, by outcome: delivered or the error code.");
+         "Sends answered, by outcome: ACCEPTED (delivered or queued) or the "
+         "error code.");
   for (std::size_t i = 0; i < sends.size(); ++i) {
     const std::string_view outcome =
-        i == 0 ? "DELIVERED" : to_code_string(static_cast<errc>(i));
+        i == 0 ? "ACCEPTED" : to_code_string(static_cast<errc>(i));
     sample(out, "chat_sends_total", label("outcome", outcome),
            sends[i].value());
   }

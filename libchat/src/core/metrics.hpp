@@ -96,7 +96,7 @@ struct metrics {
   std::array<counter, static_cast<std::size_t>(refusal::count_)>
       handshakes_refused;
   /// Index 0 is "delivered"; the others are `chat::errc` values.
-  std::array<counter, 10> sends;
+  std::array<counter, 12> sends;  // 0: accepted, else by errc
   latency_histogram route_latency;
 
   void opened(transport_kind t) noexcept {

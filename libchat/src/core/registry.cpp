@@ -1,6 +1,8 @@
 // Sharded registry: user -> connections, connection id -> connection.
 #include <chat/registry.hpp>
 
+#include "core/string_map.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <functional>
@@ -11,19 +13,9 @@
 namespace chat {
 namespace {
 
-// Lets the maps be searched by string_view without building a string.
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
+using detail::string_hash;
+using detail::string_map;
 using connection_ptr = std::shared_ptr<connection>;
-
-template <class V>
-using string_map =
-    std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
 
 std::size_t round_up_pow2(std::size_t n) {
   std::size_t p = 1;

@@ -2,6 +2,8 @@
 // and exactly one answer out.
 #include <chat/router.hpp>
 
+#include "store/mailbox.hpp"
+
 #include <charconv>
 #include <chrono>
 #include <vector>
@@ -66,8 +68,23 @@ v1::ServerFrame make_error(errc code, std::string message, std::string id) {
   return f;
 }
 
-router::router(registry& reg, std::string node, const hooks* h)
-    : reg_(reg), node_(std::move(node)), hooks_(h) {}
+router::router(registry& reg, std::string node, const hooks* h,
+               detail::mailbox* box)
+    : reg_(reg), node_(std::move(node)), hooks_(h), box_(box) {}
+
+std::uint64_t router::delivered() const noexcept {
+  return delivered_.load(std::memory_order_relaxed) +
+         (box_ ? box_->stats().delivered.load(std::memory_order_relaxed) : 0);
+}
+
+std::uint64_t router::deliveries() const noexcept {
+  return deliveries_.load(std::memory_order_relaxed) +
+         (box_ ? box_->stats().deliveries.load(std::memory_order_relaxed) : 0);
+}
+
+bool router::attach(const std::shared_ptr<connection>& c) {
+  return box_ ? box_->attach(c) : reg_.add(c);
+}
 
 namespace {
 
@@ -99,7 +116,8 @@ std::string router::next_message_id() {
   return id;
 }
 
-v1::ServerFrame router::route(const sender& from, v1::Send& send) {
+v1::ServerFrame router::route(const sender& from, v1::Send& send,
+                              const detail::reply_to* later) {
   if (closed_.load(std::memory_order_relaxed)) {
     return make_error(errc::unavailable, "server is shutting down", send.id());
   }
@@ -119,6 +137,7 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send) {
         return make_error(errc::invalid_recipient, "cannot send to yourself",
                           send.id());
       }
+      if (box_) return store_and_forward(from, send, later);
       reg_.snapshot(send.to(), targets);
       break;
     case v1::Send::kToConnection:
@@ -142,21 +161,10 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send) {
   }
 
   v1::ServerFrame frame;
-  v1::Message& m = *frame.mutable_message();
   std::string message_id = next_message_id();
-  m.set_message_id(message_id);
-  m.set_from(std::string(from.user));
-  m.set_to(targets.front()->user());
-  if (send.body_case() == v1::Send::kText) {
-    m.set_text(std::move(*send.mutable_text()));
-  } else {
-    m.set_data(std::move(*send.mutable_data()));
-  }
-  stamp_now(*m.mutable_sent_at(), now_ms());
-  if (!from.connection_id.empty()) {
-    m.set_from_connection(std::string(from.connection_id));
-  }
-  if (!allowed(hooks_, m)) {
+  make_message(from, send, message_id, targets.front()->user(),
+               *frame.mutable_message());
+  if (!allowed(hooks_, frame.message())) {
     return make_error(errc::rejected, "message refused by the server's policy",
                       send.id());
   }
@@ -173,6 +181,43 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send) {
   return answer;
 }
 
+void router::make_message(const sender& from, v1::Send& send,
+                          const std::string& message_id, const std::string& to,
+                          v1::Message& m) {
+  m.set_message_id(message_id);
+  m.set_from(std::string(from.user));
+  m.set_to(to);
+  if (send.body_case() == v1::Send::kText) {
+    m.set_text(std::move(*send.mutable_text()));
+  } else {
+    m.set_data(std::move(*send.mutable_data()));
+  }
+  stamp_now(*m.mutable_sent_at(), now_ms());
+  if (!from.connection_id.empty()) {
+    m.set_from_connection(std::string(from.connection_id));
+  }
+}
+
+v1::ServerFrame router::store_and_forward(const sender& from, v1::Send& send,
+                                          const detail::reply_to* later) {
+  detail::reply_to to =
+      later ? *later : detail::reply_to{std::string(from.connection_id), {}};
+  bool deferred = false;
+  if (auto prior = box_->resend(from.user, send.id(), to, deferred))
+    return std::move(*prior);
+  if (deferred) return {};
+  v1::ServerFrame frame;
+  std::string message_id = next_message_id();
+  make_message(from, send, message_id, send.to(), *frame.mutable_message());
+  if (!allowed(hooks_, frame.message())) {
+    return make_error(errc::rejected, "message refused by the server's policy",
+                      send.id());
+  }
+  auto answer = box_->submit(std::make_shared<const envelope>(std::move(frame)),
+                             send.id(), std::move(to));
+  return answer ? std::move(*answer) : v1::ServerFrame{};
+}
+
 v1::ServerFrame router::handle(const connection& from, v1::ClientFrame& frame) {
   switch (frame.frame_case()) {
     case v1::ClientFrame::kSend:
@@ -183,6 +228,21 @@ v1::ServerFrame router::handle(const connection& from, v1::ClientFrame& frame) {
       return pong;
     }
     case v1::ClientFrame::kPong:
+      return {};
+    case v1::ClientFrame::kAck:
+      if (frame.ack().message_id().empty())
+        return make_error(errc::invalid_frame, "ack needs \"messageId\"");
+      if (box_)
+        box_->ack(from, frame.ack().message_id(), frame.ack().cumulative());
+      return {};
+    case v1::ClientFrame::kReceipt:
+      if (frame.receipt().message_id().empty() ||
+          frame.receipt().status() != v1::Receipt::READ) {
+        return make_error(errc::invalid_frame,
+                          "a client's receipt needs \"messageId\" and status "
+                          "\"READ\" (delivery is told by an ack)");
+      }
+      if (box_) box_->read(from, frame.receipt().message_id());
       return {};
     case v1::ClientFrame::kHello:
       return make_error(errc::invalid_frame, "already authenticated");

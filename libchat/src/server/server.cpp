@@ -2,8 +2,13 @@
 #include <chat/server.hpp>
 
 #include "server/shards.hpp"
+#include "store/mailbox.hpp"
+#include "store/sqlite_journal.hpp"
 #include "transport/inproc.hpp"
 #include "transport/transport.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <charconv>
 #include <random>
@@ -20,6 +25,29 @@ std::string random_node_id() {
          std::string(buf, r.ptr);
 }
 
+detail::mailbox_limits limits_of(const config& c) {
+  detail::mailbox_limits l;
+  l.inbox_max_messages = c.inbox_max_messages;
+  l.inbox_max_bytes = c.inbox_max_bytes;
+  l.message_ttl = c.message_ttl;
+  l.dedup_window = c.dedup_window;
+  l.dedup_max_ids = c.dedup_max_ids;
+  return l;
+}
+
+// Opens the store `spec` names; null for "memory", with `error` set when
+// the spec or the file is unusable.
+std::unique_ptr<detail::sqlite_journal> open_store(const std::string& spec,
+                                                   std::string& error) {
+  if (spec.empty() || spec == "memory") return nullptr;
+  constexpr std::string_view prefix = "sqlite:";
+  if (spec.rfind(prefix, 0) != 0 || spec.size() == prefix.size()) {
+    error = "store must be \"memory\" or \"sqlite:PATH\", not \"" + spec + "\"";
+    return nullptr;
+  }
+  return detail::sqlite_journal::open(spec.substr(prefix.size()), error);
+}
+
 }  // namespace
 
 // Members are declared in dependency order: the shards are destroyed first,
@@ -28,15 +56,34 @@ struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
         node(cfg.node_id.empty() ? random_node_id() : cfg.node_id),
-        route(reg, node, &cfg.hooks),
+        journal(open_store(cfg.store, store_error)),
+        box(reg, limits_of(cfg), journal.get()),
+        route(reg, node, &cfg.hooks, &box),
         io(cfg.threads),
         ctx{cfg,  route, reg, io, sessions, detail::logger(cfg.hooks),
-            node, stats} {}
+            node, stats, box} {}
+  ~impl() {
+    // Its thread completes sends into the mailbox: stop it first.
+    if (journal) journal->stop();
+  }
+
+  // Sweeps expired messages and old dedup records every second.
+  void tick() {
+    sweeper->expires_after(std::chrono::seconds(1));
+    sweeper->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      box.sweep();
+      tick();
+    });
+  }
 
   config cfg;
   std::string node;
   detail::metrics stats;
   registry reg;
+  std::string store_error;
+  std::unique_ptr<detail::sqlite_journal> journal;
+  detail::mailbox box;
   router route;
   detail::tracker sessions;
   detail::shards io;
@@ -44,7 +91,9 @@ struct server::impl {
   std::unique_ptr<detail::transport> ws;
   std::unique_ptr<detail::transport> tcp;
   std::unique_ptr<detail::transport> apigw;
+  std::unique_ptr<boost::asio::steady_timer> sweeper;
   bool running = false;
+  bool loaded = false;
 };
 
 server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
@@ -54,6 +103,18 @@ server::~server() { stop(); }
 std::error_code server::start() {
   auto& m = *impl_;
   if (m.running) return {};
+  if (!m.store_error.empty()) {
+    m.ctx.log(log_level::error, m.store_error);
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  if (!m.loaded) {
+    // Before any listener: nothing is routed until the state is back.
+    m.box.load();
+    m.loaded = true;
+    if (m.journal) m.journal->start();
+    if (auto why = m.box.problem(); !why.empty())
+      m.ctx.log(log_level::error, why);
+  }
   if (!m.cfg.listen.empty()) {
     m.ws = detail::make_websocket_transport(m.ctx);
     if (auto ec = m.ws->start()) {
@@ -81,6 +142,8 @@ std::error_code server::start() {
       return ec;
     }
   }
+  m.sweeper = std::make_unique<boost::asio::steady_timer>(m.io.at(0));
+  m.tick();
   m.io.start();
   m.running = true;
   m.ctx.log(log_level::info, "node " + m.node + " running on " +
@@ -104,7 +167,9 @@ void server::stop() {
     m.sessions.shutdown_all(true);
     (void)m.sessions.wait_empty(std::chrono::seconds(1));
   }
+  boost::asio::post(m.io.at(0), [&m] { m.sweeper->cancel(); });
   m.io.stop();
+  m.sweeper.reset();
   m.ctx.log(log_level::info, "stopped");
 }
 
@@ -139,8 +204,9 @@ v1::ServerFrame server::send(std::string_view from_user, v1::Send send) {
     return make_error(errc::invalid_frame,
                       "the sender is not a valid user name", send.id());
   }
-  // Through the context, as every transport sends: counted and timed.
-  return m.ctx.route_send({from_user, {}}, send);
+  // Through the context, as every transport sends: counted and timed. With
+  // a durable store the answer comes once the write is on disk.
+  return m.ctx.route_send_wait({from_user, {}}, send);
 }
 
 std::size_t server::disconnect(std::string_view user_or_connection) {
@@ -173,7 +239,8 @@ const config& server::settings() const noexcept { return impl_->cfg; }
 std::string server::metrics_text() const { return impl_->ctx.metrics_text(); }
 
 bool server::ready() const noexcept {
-  return impl_->running && impl_->ctx.accepting();
+  return impl_->running && impl_->ctx.accepting() &&
+         impl_->box.problem().empty();
 }
 
 }  // namespace chat

@@ -10,7 +10,8 @@ namespace {
 
 // A client that cannot keep up (or whose POSTs keep being throttled) is
 // closed rather than allowed to grow memory, as on every other transport.
-constexpr std::size_t max_queued = 1024;
+// Above the default inbox bound, so that a whole inbox fits at connect.
+constexpr std::size_t max_queued = 16384;
 
 }  // namespace
 
@@ -56,6 +57,15 @@ void apigw_connection::terminate() {
 
 void apigw_connection::gone() { terminate(); }
 
+void apigw_connection::release() {
+  net::post(ioc_, [self = shared_from_this()] {
+    if (!self->held_) return;
+    self->held_ = false;
+    if (!self->sending_ && !self->queue_.empty() && !self->done_)
+      self->send_next();
+  });
+}
+
 void apigw_connection::enqueue(pending item) {
   if (done_ || closing_) return;
   if (queue_.size() >= max_queued) {
@@ -65,7 +75,7 @@ void apigw_connection::enqueue(pending item) {
     return begin_close();
   }
   queue_.push_back(std::move(item));
-  if (!sending_) send_next();
+  if (!sending_ && !held_) send_next();
 }
 
 void apigw_connection::send_next() {
@@ -117,6 +127,8 @@ void apigw_connection::trace_call(const pending& p,
 void apigw_connection::begin_close() {
   if (done_) return;
   closing_ = true;
+  held_ = false;  // $connect is long over when anything closes a connection
+  if (!sending_ && !queue_.empty()) return send_next();
   if (sending_ || !queue_.empty()) return;  // on_sent comes back here
   done_ = true;  // no more frames; the DELETE below ends the socket
   ctx_.detach(*this, transport_kind::apigw);

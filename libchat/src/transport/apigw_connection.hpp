@@ -47,6 +47,10 @@ class apigw_connection final
   /// `$disconnect` arrived, or API Gateway answered 410: the socket is gone.
   void gone();
 
+  /// The client sent its first frame, so `$connect` is over and API Gateway
+  /// takes POSTs for it: sends what was queued meanwhile (its inbox).
+  void release();
+
  private:
   // A queued frame, and the trace of the request that caused it (if traced).
   struct pending {
@@ -68,6 +72,7 @@ class apigw_connection final
   std::shared_ptr<xray_emitter> xray_;
   std::deque<pending> queue_;
   std::chrono::system_clock::time_point send_started_;
+  bool held_ = true;  // until release(): POSTs during $connect get 410
   bool sending_ = false;
   bool closing_ = false;
   bool done_ = false;

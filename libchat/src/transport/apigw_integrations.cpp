@@ -137,6 +137,7 @@ void apigw_integrations::on_default(request_ptr req, const std::string& id,
         *req,
         make_error(errc::message_too_large, "frame exceeds the size limit")));
   }
+  c->release();
   if (const auto err = decode(req->body(), wire_format::json, frame))
     return reply(json_response(*req, make_error(err->code, err->message)));
   if (frame.has_hello()) {

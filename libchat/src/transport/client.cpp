@@ -17,10 +17,12 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <random>
 #include <thread>
 
 namespace chat {
@@ -119,6 +121,16 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
   std::string connection_id, user;
   std::atomic<std::uint64_t> next_id{0};
+  // Made-up client ids are "c-<random>-<n>": unique across this user's
+  // connections and restarts, so the server's dedup never mistakes a new
+  // send for a resend.
+  std::string id_prefix = [] {
+    std::random_device rd;
+    char digits[16];
+    const auto v = (std::uint64_t{rd()} << 32) | rd();
+    const auto r = std::to_chars(digits, digits + sizeof digits, v, 36);
+    return "c-" + std::string(digits, r.ptr) + "-";
+  }();
 
   void push(v1::ServerFrame f) {
     std::lock_guard lock(mu);
@@ -352,7 +364,8 @@ std::string client::send(std::string_view to, std::string_view text,
                          std::string_view id) {
   v1::ClientFrame f;
   v1::Send* s = f.mutable_send();
-  s->set_id(id.empty() ? "c-" + std::to_string(impl_->next_id.fetch_add(1) + 1)
+  s->set_id(id.empty() ? impl_->id_prefix +
+                             std::to_string(impl_->next_id.fetch_add(1) + 1)
                        : std::string(id));
   s->set_to(std::string(to));
   s->set_text(std::string(text));
@@ -376,7 +389,24 @@ std::optional<v1::ServerFrame> client::receive(
   if (impl_->inbox.empty()) return std::nullopt;
   v1::ServerFrame f = std::move(impl_->inbox.front());
   impl_->inbox.pop_front();
+  lock.unlock();
+  if (impl_->opts.auto_ack && f.has_message() && !f.message().copy())
+    ack(f.message().message_id());
   return f;
+}
+
+void client::ack(std::string_view message_id, bool cumulative) {
+  v1::ClientFrame f;
+  f.mutable_ack()->set_message_id(std::string(message_id));
+  f.mutable_ack()->set_cumulative(cumulative);
+  impl_->encode_and_write(f);
+}
+
+void client::read(std::string_view message_id) {
+  v1::ClientFrame f;
+  f.mutable_receipt()->set_message_id(std::string(message_id));
+  f.mutable_receipt()->set_status(v1::Receipt::READ);
+  impl_->encode_and_write(f);
 }
 
 std::size_t client::pending() const {

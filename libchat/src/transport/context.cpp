@@ -29,7 +29,7 @@ void context::attach(const std::shared_ptr<connection>& c, std::string user,
                      transport_kind kind, std::string_view remote) {
   do {
     c->bind(make_connection_id(), user);
-  } while (!reg.add(c));
+  } while (!route.attach(c));
   announce(c, kind, remote);
 }
 
@@ -37,7 +37,7 @@ bool context::attach_as(const std::shared_ptr<connection>& c, std::string id,
                         std::string user, transport_kind kind,
                         std::string_view remote) {
   c->bind(std::move(id), std::move(user));
-  if (!reg.add(c)) return false;
+  if (!route.attach(c)) return false;
   announce(c, kind, remote);
   return true;
 }

@@ -16,7 +16,29 @@ http_response text_response(unsigned version, http::status status,
   return res;
 }
 
-http_response answer_http(const context& ctx, const http_request& req) {
+namespace {
+
+// A file of cfg.files: revalidated on every use (no-cache with a strong
+// ETag), so a new chatd never leaves browsers on an old client.
+http_response file_response(const static_files& files,
+                            const static_files::file& f,
+                            const http_request& req) {
+  const bool fresh = req[http::field::if_none_match] == f.etag;
+  http_response res{fresh ? http::status::not_modified : http::status::ok,
+                    req.version()};
+  res.set(http::field::server, "chatd");
+  res.set(http::field::content_type, f.content_type);
+  res.set(http::field::etag, f.etag);
+  res.set(http::field::cache_control, "no-cache");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy", files.content_security_policy);
+  res.set("Referrer-Policy", "no-referrer");
+  if (!fresh) res.body() = f.body;
+  res.prepare_payload();
+  return res;
+}
+
+http_response route(const context& ctx, const http_request& req) {
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
   const unsigned v = req.version();
@@ -28,9 +50,13 @@ http_response answer_http(const context& ctx, const http_request& req) {
   if (path == "/readyz") {
     // Load balancers stop sending new clients once a drain begins, while
     // /healthz keeps the process from being killed before it finishes.
-    return ctx.accepting() ? text_response(v, http::status::ok, "ready\n")
-                           : text_response(v, http::status::service_unavailable,
-                                           "draining\n");
+    if (!ctx.accepting())
+      return text_response(v, http::status::service_unavailable, "draining\n");
+    // A store that cannot write (or was found damaged) is a node that
+    // should get no new clients: their sends would be refused.
+    if (std::string why = ctx.box.problem(); !why.empty())
+      return text_response(v, http::status::service_unavailable, why + "\n");
+    return text_response(v, http::status::ok, "ready\n");
   }
   if (path == "/metrics") {
     auto res = text_response(v, http::status::ok, ctx.metrics_text());
@@ -43,7 +69,25 @@ http_response answer_http(const context& ctx, const http_request& req) {
     res.set(http::field::upgrade, "websocket");
     return res;
   }
+  if (ctx.cfg.files) {
+    if (const auto* f = ctx.cfg.files->find(path))
+      return file_response(*ctx.cfg.files, *f, req);
+  }
   return text_response(v, http::status::not_found, "not found\n");
+}
+
+}  // namespace
+
+http_response answer_http(const context& ctx, const http_request& req) {
+  http_response res = route(ctx, req);
+  if (req.method() == http::verb::head &&
+      res.result() != http::status::not_modified) {
+    // The headers a GET would get, Content-Length included; no body.
+    const auto length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  }
+  return res;
 }
 
 }  // namespace chat::detail

@@ -23,7 +23,9 @@ http_response text_response(unsigned version, boost::beast::http::status status,
 ///   GET /healthz  200 "ok" while the process serves at all;
 ///   GET /readyz   200 "ready", or 503 "draining" once a stop began;
 ///   GET /metrics  200, Prometheus text format 0.0.4;
-///   GET /ws       426; other paths 404; other methods 405.
+///   GET /ws       426;
+///   GET PATH      a file of cfg.files (ETag, If-None-Match, nosniff, CSP);
+///   other paths 404; other methods 405. HEAD is GET without the body.
 http_response answer_http(const context& ctx, const http_request& req);
 
 }  // namespace chat::detail

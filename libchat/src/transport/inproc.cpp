@@ -27,6 +27,10 @@ void inproc_connection::notify(v1::ServerFrame frame) {
 }
 
 void inproc_connection::push(const v1::ServerFrame& f) {
+  // Handing a message to the embedding program is delivery: nothing sits
+  // between it and the endpoint that could lose it.
+  if (f.has_message() && !f.message().copy())
+    ctx_.box.ack(*this, f.message().message_id(), false);
   if (handler_) {
     try {
       handler_(f);
@@ -71,7 +75,7 @@ v1::ServerFrame inproc_connection::send(v1::Send send) {
     if (closed_)
       return make_error(errc::unavailable, "endpoint is closed", send.id());
   }
-  return ctx_.route_send({user(), id()}, send);
+  return ctx_.route_send_wait({user(), id()}, send);
 }
 
 std::optional<v1::ServerFrame> inproc_connection::receive(

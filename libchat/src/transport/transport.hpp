@@ -8,6 +8,7 @@
 
 #include "core/metrics.hpp"
 #include "server/shards.hpp"
+#include "store/mailbox.hpp"
 
 #include <condition_variable>
 #include <cstdint>
@@ -73,13 +74,16 @@ struct context {
   logger log;
   std::string node;
   metrics& stats;
+  mailbox& box;
 
   /// A fresh connection id: the node, then 64 random bits.
   std::string make_connection_id() const;
 
   /// Names `c` for `user` with a fresh id (retrying on the rare collision),
-  /// registers it, counts and reports it, and runs the on_connect hook. Call
-  /// on c's thread. `remote` is the peer's address (empty in-process).
+  /// registers it (handing it what waits for its user: queued and unacked
+  /// messages, receipts), counts and reports it, and runs the on_connect
+  /// hook. Call on c's thread. `remote` is the peer's address (empty
+  /// in-process).
   void attach(const std::shared_ptr<connection>& c, std::string user,
               transport_kind kind, std::string_view remote);
   /// Like attach(), with the id the edge assigned (API Gateway's
@@ -94,8 +98,15 @@ struct context {
   void refused(transport_kind kind, std::string_view remote, refusal why,
                unsigned status, std::string_view reason);
 
-  /// Routes one send through the router, timing it and counting its outcome.
-  v1::ServerFrame route_send(const sender& from, v1::Send& send);
+  /// Routes one send through the router, timing it and counting its
+  /// outcome. An answer that has to wait goes to `later` (or the sending
+  /// connection); the returned frame is then empty.
+  v1::ServerFrame route_send(const sender& from, v1::Send& send,
+                             const reply_to* later = nullptr);
+  /// route_send(), waiting for an answer that has to wait (for a caller
+  /// off the I/O threads, or one that may block: the store thread never
+  /// waits on them).
+  v1::ServerFrame route_send_wait(const sender& from, v1::Send& send);
   /// The router's handle(), with sends going through route_send().
   v1::ServerFrame handle(const connection& from, v1::ClientFrame& frame);
 

@@ -39,7 +39,10 @@ class ws_session final : public connection,
     ws_.set_option(websocket::stream_base::timeout{
         ctx_.cfg.handshake_timeout, ctx_.cfg.idle_timeout, true});
     beast::get_lowest_layer(ws_).expires_never();
-    ws_.read_message_max(ctx_.cfg.max_message_bytes);
+    // The size limit is checked in on_read: Beast's own check (Boost 1.81)
+    // tears the socket down with the rest of the message unread, so the peer
+    // gets a reset (browsers report 1006) instead of the 1009 close frame.
+    ws_.read_message_max(0);
     ws_.set_option(websocket::stream_base::decorator(
         [proto = subprotocol_name(fmt_),
          echo_subprotocol](websocket::response_type& res) {
@@ -104,15 +107,21 @@ class ws_session final : public connection,
     do_read();
   }
 
+  // Reads a message piece by piece, so that one over the limit is never
+  // buffered past it.
   void do_read() {
-    ws_.async_read(
-        buf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    const std::size_t room = ctx_.cfg.max_message_bytes + 1 - buf_.size();
+    ws_.async_read_some(
+        buf_, room,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
           self->on_read(ec);
         });
   }
 
   void on_read(beast::error_code ec) {
     if (ec) return finish(ec);
+    if (buf_.size() > ctx_.cfg.max_message_bytes) return too_big();
+    if (!ws_.is_message_done()) return do_read();
     const auto data = buf_.cdata();
     const std::string_view bytes(static_cast<const char*>(data.data()),
                                  data.size());
@@ -127,6 +136,18 @@ class ws_session final : public connection,
       enqueue({nullptr, encode(answer, fmt_)});
     }
     do_read();
+  }
+
+  // Closes with 1009 through the close handshake, which reads and drops the
+  // rest of the message. No read follows, so the session ends here.
+  void too_big() {
+    buf_.clear();
+    if (ctx_.log.enabled(log_level::debug)) {
+      ctx_.log(log_level::debug,
+               "connection " + id() + ": message over the limit, closing 1009");
+    }
+    begin_close(close_code::too_big, "message too big");
+    ctx_.detach(*this, transport_kind::ws);
   }
 
   void finish(beast::error_code ec) {

@@ -1,0 +1,23 @@
+// detail::string_map: an unordered_map keyed by std::string that can be
+// searched with a std::string_view, without building a string.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace chat::detail {
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+template <class V>
+using string_map =
+    std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+}  // namespace chat::detail

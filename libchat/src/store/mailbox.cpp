@@ -1,0 +1,571 @@
+// The mailbox: inboxes, acks, receipts and dedup. See mailbox.hpp.
+#include "store/mailbox.hpp"
+
+#include "core/string_map.hpp"
+
+#include <chat/router.hpp>
+
+#include <algorithm>
+
+namespace chat::detail {
+namespace {
+
+// Acked messages are remembered (without their body) for the dedup window,
+// so that a READ receipt can still find its sender; at most this many per
+// stripe, the oldest forgotten first.
+constexpr std::size_t max_retained_per_stripe = 1 << 14;
+// Dedup records per stripe, whatever the per-sender bound.
+constexpr std::size_t max_dedup_per_stripe = 1 << 16;
+constexpr std::size_t stripe_count = 64;
+
+std::int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string dedup_key(std::string_view sender, std::string_view client_id) {
+  std::string k;
+  k.reserve(sender.size() + 1 + client_id.size());
+  k.append(sender).push_back('\n');
+  k.append(client_id);
+  return k;
+}
+
+v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
+                          int status) {
+  v1::ServerFrame f;
+  v1::Sent* s = f.mutable_sent();
+  s->set_id(id);
+  s->set_message_id(message_id);
+  s->set_status(static_cast<v1::Sent::Status>(status));
+  return f;
+}
+
+
+}  // namespace
+
+struct mailbox::entry {
+  std::uint64_t seq = 0;
+  std::string message_id;
+  std::string recipient;
+  std::string sender;
+  std::string client_id;
+  std::string from_connection;
+  std::int64_t created_ms = 0;
+  envelope_ptr env;  // null once acked
+  std::size_t bytes = 0;
+  bool service = false;  // sent by server::send, not from a connection
+  bool pending = true;   // not durable yet: handed to no one
+  bool in_inbox = true;
+  delivery_state state = delivery_state::unacked;
+  reply_to to;  // the sender, while pending
+};
+
+struct mailbox::dedup_record {
+  std::string message_id;
+  std::int64_t created_ms = 0;
+  int status = 0;  // 0 while the original is pending
+  std::vector<reply_to> waiters;
+};
+
+struct mailbox::box {
+  std::deque<std::shared_ptr<entry>> inbox;  // unacked, by seq
+  std::size_t bytes = 0;
+  std::deque<std::pair<std::uint64_t, envelope_ptr>> receipts;
+  std::deque<std::string> sent_ids;  // dedup keys of this sender, oldest first
+  bool empty() const noexcept {
+    return inbox.empty() && receipts.empty() && sent_ids.empty();
+  }
+};
+
+struct mailbox::stripe {
+  mutable std::mutex mu;
+  string_map<box> boxes;
+  string_map<std::shared_ptr<entry>> by_id;     // messages to users here
+  std::deque<std::shared_ptr<entry>> retained;  // acked, oldest first
+  string_map<dedup_record> dedup;               // senders here
+  std::deque<std::string> dedup_order;          // keys, oldest first
+
+  // Forgets dedup records past the window or the bounds.
+  void trim_dedup(std::int64_t now, const mailbox_limits& l) {
+    while (!dedup_order.empty()) {
+      auto it = dedup.find(dedup_order.front());
+      const bool old =
+          it == dedup.end() ||
+          (it->second.status != 0 &&
+           (now - it->second.created_ms >= l.dedup_window.count() ||
+            dedup.size() > max_dedup_per_stripe));
+      if (!old) break;
+      if (it != dedup.end()) {
+        const auto nl = it->first.find('\n');
+        auto b = boxes.find(std::string_view(it->first).substr(0, nl));
+        if (b != boxes.end() && !b->second.sent_ids.empty() &&
+            b->second.sent_ids.front() == it->first) {
+          b->second.sent_ids.pop_front();
+          if (b->second.empty()) boxes.erase(b);
+        }
+        dedup.erase(it);
+      }
+      dedup_order.pop_front();
+    }
+  }
+};
+
+mailbox::mailbox(registry& reg, mailbox_limits limits, journal* j, clock_ms now)
+    : reg_(reg),
+      limits_(limits),
+      journal_(j),
+      now_(now ? std::move(now) : clock_ms(system_now_ms)),
+      stripes_(new stripe[stripe_count]),
+      mask_(stripe_count - 1) {}
+
+mailbox::~mailbox() = default;
+
+mailbox::stripe& mailbox::stripe_of(std::string_view user) const {
+  return stripes_[string_hash{}(user)&mask_];
+}
+
+void mailbox::reply(const reply_to& to, registry& reg,
+                    const v1::ServerFrame& f) {
+  if (to.fn) return to.fn(f);
+  if (to.connection_id.empty()) return;
+  if (auto c = reg.find(to.connection_id)) c->notify(f);
+}
+
+void mailbox::load() {
+  if (!journal_) return;
+  std::uint64_t max_seq = 0;
+  const std::int64_t now = now_();
+  journal_->load(
+      [&](stored_message m) {
+        max_seq = std::max(max_seq, m.seq);
+        auto e = std::make_shared<entry>();
+        e->seq = m.seq;
+        e->message_id = std::move(m.message_id);
+        e->recipient = std::move(m.recipient);
+        e->sender = std::move(m.sender);
+        e->client_id = std::move(m.client_id);
+        e->created_ms = m.created_ms;
+        e->state = m.state;
+        e->pending = false;
+        e->in_inbox = m.state == delivery_state::unacked;
+        if (e->in_inbox) {
+          v1::ServerFrame f;
+          if (!f.mutable_message()->ParseFromString(m.frame)) return;
+          e->bytes = m.frame.size();
+          e->service = f.message().from_connection().empty();
+          e->env = std::make_shared<const envelope>(std::move(f));
+        }
+        if (!e->client_id.empty()) {
+          stripe& ss = stripe_of(e->sender);
+          std::string key = dedup_key(e->sender, e->client_id);
+          dedup_record& d = ss.dedup[key];
+          d.message_id = e->message_id;
+          d.created_ms = e->created_ms;
+          d.status = m.status != 0 ? m.status : v1::Sent::QUEUED;
+          ss.boxes[e->sender].sent_ids.push_back(key);
+          ss.dedup_order.push_back(std::move(key));
+          ss.trim_dedup(now, limits_);
+        }
+        stripe& s = stripe_of(e->recipient);
+        if (e->in_inbox) {
+          box& b = s.boxes[e->recipient];
+          b.inbox.push_back(e);
+          b.bytes += e->bytes;
+          stats_.stored.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          s.retained.push_back(e);
+        }
+        s.by_id.emplace(e->message_id, std::move(e));
+      },
+      [&](stored_receipt r) {
+        max_seq = std::max(max_seq, r.seq);
+        v1::ServerFrame f;
+        if (!f.ParseFromString(r.frame)) return;
+        stripe_of(r.user).boxes[r.user].receipts.emplace_back(
+            r.seq, std::make_shared<const envelope>(std::move(f)));
+      });
+  seq_.store(max_seq + 1, std::memory_order_relaxed);
+}
+
+std::optional<v1::ServerFrame> mailbox::resend(std::string_view sender,
+                                               const std::string& client_id,
+                                               reply_to& to, bool& deferred) {
+  deferred = false;
+  if (client_id.empty()) return std::nullopt;
+  stripe& s = stripe_of(sender);
+  std::lock_guard lock(s.mu);
+  s.trim_dedup(now_(), limits_);
+  auto it = s.dedup.find(dedup_key(sender, client_id));
+  if (it == s.dedup.end()) return std::nullopt;
+  stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
+  if (it->second.status == 0) {
+    it->second.waiters.push_back(std::move(to));
+    deferred = true;
+    return std::nullopt;
+  }
+  return make_sent(client_id, it->second.message_id, it->second.status);
+}
+
+std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
+                                               std::string client_id,
+                                               reply_to to) {
+  const v1::Message& m = env->message();
+  auto e = std::make_shared<entry>();
+  e->seq = seq_.fetch_add(1, std::memory_order_relaxed);
+  e->message_id = m.message_id();
+  e->recipient = m.to();
+  e->sender = m.from();
+  e->client_id = std::move(client_id);
+  e->from_connection = m.from_connection();
+  e->service = e->from_connection.empty();
+  e->created_ms = now_();
+  e->bytes = static_cast<std::size_t>(m.ByteSizeLong());
+  e->env = std::move(env);
+  e->to = std::move(to);
+
+  if (!e->client_id.empty()) {
+    stripe& ss = stripe_of(e->sender);
+    std::lock_guard lock(ss.mu);
+    std::string key = dedup_key(e->sender, e->client_id);
+    auto [it, fresh] = ss.dedup.try_emplace(key);
+    if (!fresh) {
+      // The same send raced itself in: answer it as a resend.
+      stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
+      if (it->second.status == 0) {
+        it->second.waiters.push_back(std::move(e->to));
+        return std::nullopt;
+      }
+      return make_sent(e->client_id, it->second.message_id, it->second.status);
+    }
+    it->second.message_id = e->message_id;
+    it->second.created_ms = e->created_ms;
+    box& b = ss.boxes[e->sender];
+    b.sent_ids.push_back(key);
+    ss.dedup_order.push_back(std::move(key));
+    if (b.sent_ids.size() > limits_.dedup_max_ids) {
+      auto old = ss.dedup.find(b.sent_ids.front());
+      if (old != ss.dedup.end() && old->second.status != 0) ss.dedup.erase(old);
+      b.sent_ids.pop_front();
+    }
+  }
+
+  std::size_t waiting = 0;
+  bool full = false;
+  {
+    stripe& rs = stripe_of(e->recipient);
+    std::lock_guard lock(rs.mu);
+    box& b = rs.boxes[e->recipient];
+    waiting = b.inbox.size();
+    full = waiting >= limits_.inbox_max_messages ||
+           b.bytes + e->bytes > limits_.inbox_max_bytes;
+    if (full) {
+      if (b.empty()) rs.boxes.erase(e->recipient);
+    } else {
+      b.inbox.push_back(e);
+      b.bytes += e->bytes;
+      rs.by_id.emplace(e->message_id, e);
+      stats_.stored.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (full) {
+    finish_dedup(*e, {}, {});
+    return make_error(errc::inbox_full,
+                        "\"" + e->recipient + "\" has " +
+                            std::to_string(waiting) +
+                            " undelivered messages; retry later",
+                        e->client_id);
+  }
+
+  if (!journal_) {
+    // Memory only: complete now and answer directly.
+    std::optional<v1::ServerFrame> out;
+    e->to.fn = [&out](v1::ServerFrame f) { out = std::move(f); };
+    complete(e, true);
+    return out;
+  }
+  stored_message sm;
+  sm.seq = e->seq;
+  sm.message_id = e->message_id;
+  sm.recipient = e->recipient;
+  sm.sender = e->sender;
+  sm.client_id = e->client_id;
+  sm.created_ms = e->created_ms;
+  e->env->message().SerializeToString(&sm.frame);
+  journal_->put(std::move(sm),
+                [this, e](bool durable) { complete(e, durable); });
+  return std::nullopt;
+}
+
+void mailbox::complete(const std::shared_ptr<entry>& e, bool durable) {
+  int status = v1::Sent::QUEUED;
+  {
+    stripe& rs = stripe_of(e->recipient);
+    std::lock_guard lock(rs.mu);
+    auto b = rs.boxes.find(e->recipient);
+    if (!durable) {
+      if (b != rs.boxes.end()) {
+        auto& q = b->second.inbox;
+        q.erase(std::remove(q.begin(), q.end(), e), q.end());
+        b->second.bytes -= e->bytes;
+        if (b->second.empty()) rs.boxes.erase(b);
+      }
+      rs.by_id.erase(e->message_id);
+      stats_.stored.fetch_sub(1, std::memory_order_relaxed);
+    } else {
+      e->pending = false;
+      thread_local std::vector<std::shared_ptr<connection>> live;
+      live.clear();
+      reg_.snapshot(e->recipient, live);
+      // An ack cannot come before this delivery, so the entry is still
+      // unacked; an expiry sweep skips pending entries.
+      for (const auto& c : live) c->deliver(e->env);
+      if (!live.empty()) {
+        status = v1::Sent::DELIVERED;
+        stats_.delivered.fetch_add(1, std::memory_order_relaxed);
+        stats_.deliveries.fetch_add(live.size(), std::memory_order_relaxed);
+      }
+      live.clear();
+    }
+  }
+  if (!durable) {
+    stats_.store_failures.fetch_add(1, std::memory_order_relaxed);
+    finish_dedup(
+        *e,
+        make_error(errc::unavailable,
+                     "the message could not be stored; retry", e->client_id),
+        std::move(e->to));
+    return;
+  }
+  if (status == v1::Sent::QUEUED)
+    stats_.queued.fetch_add(1, std::memory_order_relaxed);
+  if (journal_ && status != v1::Sent::QUEUED)
+    journal_->answered(e->message_id, status);
+
+  // The sender's other devices get a copy, marked as such.
+  if (!e->from_connection.empty()) {
+    std::vector<std::shared_ptr<connection>> mine;
+    reg_.snapshot(e->sender, mine);
+    envelope_ptr copy;
+    for (const auto& c : mine) {
+      if (c->id() == e->from_connection) continue;
+      if (!copy) {
+        v1::ServerFrame f = e->env->frame();
+        f.mutable_message()->set_copy(true);
+        f.mutable_message()->set_id(e->client_id);
+        copy = std::make_shared<const envelope>(std::move(f));
+      }
+      c->deliver(copy);
+    }
+  }
+  finish_dedup(*e, make_sent(e->client_id, e->message_id, status),
+               std::move(e->to));
+}
+
+// Records the outcome of a send for its resends and answers everyone who
+// waits for it. An empty `answer` (the send was refused) forgets the send,
+// so that a retry is a new send.
+void mailbox::finish_dedup(const entry& e, v1::ServerFrame answer,
+                           reply_to to) {
+  std::vector<reply_to> waiters;
+  if (!e.client_id.empty()) {
+    stripe& ss = stripe_of(e.sender);
+    std::lock_guard lock(ss.mu);
+    auto it = ss.dedup.find(dedup_key(e.sender, e.client_id));
+    if (it != ss.dedup.end() && it->second.message_id == e.message_id) {
+      waiters = std::move(it->second.waiters);
+      if (answer.has_sent()) {
+        it->second.status = answer.sent().status();
+      } else {
+        ss.dedup.erase(it);  // its key leaves dedup_order lazily
+      }
+    }
+  }
+  if (answer.frame_case() == v1::ServerFrame::FRAME_NOT_SET) return;
+  reply(to, reg_, answer);
+  for (const auto& w : waiters) reply(w, reg_, answer);
+}
+
+bool mailbox::attach(const std::shared_ptr<connection>& c) {
+  stripe& s = stripe_of(c->user());
+  std::vector<std::uint64_t> delivered_receipts;
+  {
+    std::lock_guard lock(s.mu);
+    if (!reg_.add(c)) return false;
+    auto it = s.boxes.find(c->user());
+    if (it == s.boxes.end()) return true;
+    box& b = it->second;
+    expire(s, b, now_());
+    for (const auto& e : b.inbox) {
+      if (e->pending) continue;  // complete() hands it out
+      c->deliver(e->env);
+      stats_.redelivered.fetch_add(1, std::memory_order_relaxed);
+    }
+    for (auto& [seq, env] : b.receipts) {
+      c->deliver(env);
+      delivered_receipts.push_back(seq);
+    }
+    b.receipts.clear();
+    if (b.empty()) s.boxes.erase(it);
+  }
+  if (journal_)
+    for (const auto seq : delivered_receipts) journal_->erase_receipt(seq);
+  return true;
+}
+
+// Drops the messages at the front of b's inbox that outlived their TTL.
+void mailbox::expire(stripe& s, box& b, std::int64_t now) {
+  const std::int64_t ttl = limits_.message_ttl.count();
+  while (!b.inbox.empty() && !b.inbox.front()->pending &&
+         now - b.inbox.front()->created_ms >= ttl) {
+    const entry& old = *b.inbox.front();
+    b.bytes -= old.bytes;
+    if (journal_) journal_->erase(old.message_id);
+    s.by_id.erase(old.message_id);
+    b.inbox.pop_front();
+    stats_.expired.fetch_add(1, std::memory_order_relaxed);
+    stats_.stored.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void mailbox::acknowledge(stripe& s, box& b, entry& e,
+                          v1::Receipt::Status status,
+                          std::vector<receipt_job>& out) {
+  if (e.in_inbox) {
+    e.in_inbox = false;
+    b.bytes -= e.bytes;
+    e.env.reset();
+    stats_.acked.fetch_add(1, std::memory_order_relaxed);
+    stats_.stored.fetch_sub(1, std::memory_order_relaxed);
+    s.retained.push_back(s.by_id.at(e.message_id));
+    while (s.retained.size() > max_retained_per_stripe) {
+      s.by_id.erase(s.retained.front()->message_id);
+      if (journal_) journal_->erase(s.retained.front()->message_id);
+      s.retained.pop_front();
+    }
+  }
+  e.state = status == v1::Receipt::READ ? delivery_state::read
+                                        : delivery_state::acked;
+  if (journal_) journal_->progress(e.message_id, e.state);
+  // A service user (the embedding program's server::send) has no
+  // connection to tell; its receipts would only pile up.
+  if (e.service) return;
+  receipt_job job;
+  job.sender = e.sender;
+  v1::Receipt* r = job.frame.mutable_receipt();
+  r->set_message_id(e.message_id);
+  r->set_id(e.client_id);
+  r->set_status(status);
+  r->set_by(e.recipient);
+  const std::int64_t now = now_();
+  r->mutable_at()->set_seconds(now / 1000);
+  r->mutable_at()->set_nanos(static_cast<std::int32_t>(now % 1000) * 1000000);
+  out.push_back(std::move(job));
+}
+
+void mailbox::ack(const connection& c, std::string_view message_id,
+                  bool cumulative) {
+  std::vector<receipt_job> receipts;
+  {
+    stripe& s = stripe_of(c.user());
+    std::lock_guard lock(s.mu);
+    auto it = s.by_id.find(message_id);
+    if (it == s.by_id.end() || it->second->recipient != c.user()) return;
+    const std::shared_ptr<entry> target = it->second;
+    if (!target->in_inbox || target->pending) return;
+    auto b = s.boxes.find(c.user());
+    if (b == s.boxes.end()) return;
+    auto& q = b->second.inbox;
+    if (cumulative) {
+      while (!q.empty() && q.front()->seq <= target->seq &&
+             !q.front()->pending) {
+        const std::shared_ptr<entry> e = q.front();
+        q.pop_front();
+        acknowledge(s, b->second, *e, v1::Receipt::DELIVERED, receipts);
+      }
+    } else {
+      q.erase(std::find(q.begin(), q.end(), target));
+      acknowledge(s, b->second, *target, v1::Receipt::DELIVERED, receipts);
+    }
+    if (b->second.empty()) s.boxes.erase(b);
+  }
+  for (auto& r : receipts) deliver_receipt(std::move(r));
+}
+
+void mailbox::read(const connection& c, std::string_view message_id) {
+  std::vector<receipt_job> receipts;
+  {
+    stripe& s = stripe_of(c.user());
+    std::lock_guard lock(s.mu);
+    auto it = s.by_id.find(message_id);
+    if (it == s.by_id.end() || it->second->recipient != c.user()) return;
+    const std::shared_ptr<entry> e = it->second;
+    if (e->pending || e->state == delivery_state::read) return;
+    auto b = s.boxes.find(c.user());
+    if (e->in_inbox && b != s.boxes.end()) {
+      auto& q = b->second.inbox;
+      q.erase(std::find(q.begin(), q.end(), e));
+    }
+    box empty;
+    acknowledge(s, b != s.boxes.end() ? b->second : empty, *e,
+                v1::Receipt::READ, receipts);
+    if (b != s.boxes.end() && b->second.empty()) s.boxes.erase(b);
+  }
+  for (auto& r : receipts) deliver_receipt(std::move(r));
+}
+
+void mailbox::deliver_receipt(receipt_job job) {
+  auto env = std::make_shared<const envelope>(std::move(job.frame));
+  stripe& s = stripe_of(job.sender);
+  std::lock_guard lock(s.mu);
+  std::vector<std::shared_ptr<connection>> live;
+  reg_.snapshot(job.sender, live);
+  for (const auto& c : live) c->deliver(env);
+  if (!live.empty()) return;
+  // Kept for the sender's next connection, within the inbox bound.
+  box& b = s.boxes[job.sender];
+  const std::uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed);
+  if (journal_) {
+    stored_receipt r;
+    r.seq = seq;
+    r.user = job.sender;
+    env->frame().SerializeToString(&r.frame);
+    journal_->put_receipt(std::move(r));
+  }
+  b.receipts.emplace_back(seq, std::move(env));
+  if (b.receipts.size() > limits_.inbox_max_messages) {
+    if (journal_) journal_->erase_receipt(b.receipts.front().first);
+    b.receipts.pop_front();
+  }
+}
+
+void mailbox::sweep() {
+  const std::int64_t now = now_();
+  const std::int64_t window = limits_.dedup_window.count();
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    stripe& s = stripes_[i];
+    std::lock_guard lock(s.mu);
+    s.trim_dedup(now, limits_);
+    while (!s.retained.empty() &&
+           now - s.retained.front()->created_ms >= window) {
+      s.by_id.erase(s.retained.front()->message_id);
+      if (journal_) journal_->erase(s.retained.front()->message_id);
+      s.retained.pop_front();
+    }
+    for (auto it = s.boxes.begin(); it != s.boxes.end();) {
+      box& b = it->second;
+      expire(s, b, now);
+      it = b.empty() ? s.boxes.erase(it) : std::next(it);
+    }
+  }
+}
+
+std::size_t mailbox::inbox_size(std::string_view user) const {
+  stripe& s = stripe_of(user);
+  std::lock_guard lock(s.mu);
+  auto it = s.boxes.find(user);
+  return it == s.boxes.end() ? 0 : it->second.inbox.size();
+}
+
+}  // namespace chat::detail

@@ -1,0 +1,178 @@
+// The mailbox against journals that fail, delay or remember: no ack without
+// a durable write, and what a journal holds comes back after a restart.
+#include "store/mailbox.hpp"
+
+#include <chat/router.hpp>
+
+#include "support/fake_connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <mutex>
+
+namespace chat::test {
+namespace {
+
+using detail::delivery_state;
+using detail::journal;
+using detail::mailbox;
+using detail::stored_message;
+using detail::stored_receipt;
+
+// A journal double: holds puts until the test completes them, with the
+// outcome the test chooses, and keeps what was put durably.
+class held_journal final : public journal {
+ public:
+  void load(const std::function<void(stored_message)>& message,
+            const std::function<void(stored_receipt)>&) override {
+    for (const auto& m : durable) message(m);
+  }
+  void put(stored_message m, done_fn done) override {
+    std::lock_guard lock(mu);
+    held.emplace_back(std::move(m), std::move(done));
+  }
+  void progress(const std::string& id, delivery_state s) override {
+    for (auto& m : durable) {
+      if (m.message_id != id || m.state >= s) continue;
+      m.state = s;
+      m.frame.clear();
+    }
+  }
+  void answered(const std::string& id, int status) override {
+    for (auto& m : durable)
+      if (m.message_id == id) m.status = status;
+  }
+  void erase(const std::string&) override {}
+  void put_receipt(stored_receipt) override {}
+  void erase_receipt(std::uint64_t) override {}
+  std::string problem() const override { return failing ? "disk full" : ""; }
+
+  // Completes the oldest held put.
+  void complete(bool ok) {
+    std::pair<stored_message, done_fn> p;
+    {
+      std::lock_guard lock(mu);
+      p = std::move(held.front());
+      held.pop_front();
+    }
+    if (ok) durable.push_back(p.first);
+    failing = !ok;
+    p.second(ok);
+  }
+
+  std::mutex mu;
+  std::deque<std::pair<stored_message, done_fn>> held;
+  std::vector<stored_message> durable;
+  bool failing = false;
+};
+
+v1::Send text(const std::string& id, const std::string& to,
+              const std::string& body) {
+  v1::Send s;
+  s.set_id(id);
+  s.set_to(to);
+  s.set_text(body);
+  return s;
+}
+
+struct fixture {
+  registry reg;
+  held_journal j;
+  mailbox box{reg, {}, &j};
+  router route{reg, "n1", nullptr, &box};
+  std::shared_ptr<fake_connection> alice =
+      std::make_shared<fake_connection>("n1-a", "alice");
+  std::shared_ptr<fake_connection> bob =
+      std::make_shared<fake_connection>("n1-b", "bob");
+  fixture() {
+    EXPECT_TRUE(route.attach(alice));
+    EXPECT_TRUE(route.attach(bob));
+  }
+  v1::ServerFrame send(const std::string& id, const std::string& body) {
+    v1::Send s = text(id, "bob", body);
+    return route.route({"alice", alice->id()}, s);
+  }
+};
+
+TEST(Mailbox, NoAnswerAndNoDeliveryBeforeTheWriteIsDurable) {
+  fixture f;
+  EXPECT_EQ(f.send("c-1", "hi").frame_case(),
+            v1::ServerFrame::FRAME_NOT_SET);  // the answer waits
+  EXPECT_TRUE(f.bob->delivered().empty());
+  EXPECT_TRUE(f.alice->notified().empty());
+  f.j.complete(true);
+  ASSERT_EQ(f.bob->delivered().size(), 1u);
+  const auto notes = f.alice->notified();
+  ASSERT_EQ(notes.size(), 1u);
+  const auto& sent = notes[0];
+  ASSERT_TRUE(sent.has_sent());
+  EXPECT_EQ(sent.sent().status(), v1::Sent::DELIVERED);
+  EXPECT_EQ(sent.sent().message_id(),
+            f.bob->delivered()[0]->message().message_id());
+}
+
+TEST(Mailbox, AFailedWriteIsUnavailableDeliversNothingAndForgetsTheSend) {
+  fixture f;
+  (void)f.send("c-1", "lost?");
+  f.j.complete(false);
+  EXPECT_TRUE(f.bob->delivered().empty());
+  const auto notes = f.alice->notified();
+  ASSERT_EQ(notes.size(), 1u);
+  const auto& e = notes[0];
+  ASSERT_TRUE(e.has_error());
+  EXPECT_EQ(e.error().code(), v1::Error::UNAVAILABLE);
+  EXPECT_EQ(e.error().id(), "c-1");
+  EXPECT_EQ(f.box.inbox_size("bob"), 0u);
+  EXPECT_EQ(f.box.problem(), "disk full");
+  EXPECT_EQ(f.box.stats().store_failures.load(), 1u);
+  // The retry with the same id is a new send, not a replay of the failure.
+  (void)f.send("c-1", "lost?");
+  f.j.complete(true);
+  ASSERT_EQ(f.bob->delivered().size(), 1u);
+  EXPECT_TRUE(f.alice->notified()[1].has_sent());
+}
+
+TEST(Mailbox, AResendWhileTheFirstIsPendingGetsTheSameAnswer) {
+  fixture f;
+  (void)f.send("c-1", "x");
+  EXPECT_EQ(f.send("c-1", "x").frame_case(), v1::ServerFrame::FRAME_NOT_SET);
+  EXPECT_EQ(f.j.held.size(), 1u);  // nothing new to write
+  f.j.complete(true);
+  ASSERT_EQ(f.alice->notified().size(), 2u);
+  EXPECT_EQ(f.alice->notified()[0].sent().message_id(),
+            f.alice->notified()[1].sent().message_id());
+  EXPECT_EQ(f.bob->delivered().size(), 1u);
+}
+
+TEST(Mailbox, WhatTheJournalHoldsComesBackAfterARestart) {
+  fixture f;
+  (void)f.send("c-1", "kept");
+  (void)f.send("c-2", "acked");
+  f.j.complete(true);
+  f.j.complete(true);
+  const auto delivered = f.bob->delivered();
+  ASSERT_EQ(delivered.size(), 2u);
+  f.box.ack(*f.bob, delivered[1]->message().message_id(), false);
+
+  // A new mailbox over the same journal, as after a crash.
+  registry reg;
+  mailbox box{reg, {}, &f.j};
+  box.load();
+  router route{reg, "n2", nullptr, &box};
+  auto bob = std::make_shared<fake_connection>("n2-b", "bob");
+  ASSERT_TRUE(route.attach(bob));
+  ASSERT_EQ(bob->delivered().size(), 1u);
+  EXPECT_EQ(bob->delivered()[0]->message().text(), "kept");
+  EXPECT_EQ(bob->delivered()[0]->message().message_id(),
+            delivered[0]->message().message_id());
+  // Dedup survived too: the resend of c-2 is answered, not stored again.
+  v1::Send again = text("c-2", "bob", "acked");
+  const auto answer = route.route({"alice", ""}, again);
+  ASSERT_TRUE(answer.has_sent()) << answer.DebugString();
+  EXPECT_EQ(answer.sent().message_id(), delivered[1]->message().message_id());
+  EXPECT_EQ(bob->delivered().size(), 1u);
+}
+
+}  // namespace
+}  // namespace chat::test
