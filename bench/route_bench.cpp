@@ -1,7 +1,9 @@
 // How fast does the router route one message: registry lookup, envelope,
 // enqueue on the recipient's connection (a queue without a socket here, so
-// the figure is the router's own cost).
+// the figure is the router's own cost); alone, and the way the server
+// routes, through the mailbox, with the recipient's ack.
 #include "population.hpp"
+#include "stored.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -40,5 +42,32 @@ void BM_Route(benchmark::State& state) {
                           static_cast<std::int64_t>(body.size()));
 }
 BENCHMARK(BM_Route)->Arg(1'000)->Arg(1'000'000)->Threads(1)->Threads(2);
+
+// Route + ack through an in-memory mailbox (what chatd does): the message
+// is stored until the recipient acks it, the ack removes it and sends the
+// sender a DELIVERED receipt.
+void BM_RouteStored(benchmark::State& state) {
+  bench::stored s;
+  bench::sink& bob = *s.sinks[500];
+  chat::v1::Send send;
+  send.set_to(bob.user());
+  chat::v1::ClientFrame ack;
+  const std::string body(64, 'x');
+  std::uint64_t n = 0;
+  send.set_text(body);
+  const auto check = bench::route_and_ack(s, bob, send, ack, n++);
+  if (!check.has_sent() || bob.delivered() != 1 ||
+      bob.last()->message().text() != body || s.box.inbox_size("u500") != 0) {
+    state.SkipWithError("route + ack did not deliver and clear the inbox");
+    return;
+  }
+  for (auto _ : state) {
+    send.set_text(body);
+    benchmark::DoNotOptimize(bench::route_and_ack(s, bob, send, ack, n++));
+  }
+  if (s.box.inbox_size("u500") != 0) state.SkipWithError("inbox grew");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RouteStored);
 
 }  // namespace
