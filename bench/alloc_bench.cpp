@@ -118,24 +118,16 @@ BENCHMARK(BM_AllocsPerRoute);
 // The server's route: through the in-memory mailbox, then the recipient's
 // ack (which also sends the sender a receipt).
 void BM_AllocsPerRouteStored(benchmark::State& state) {
-  bench::stored s;
-  bench::sink& bob = *s.sinks[500];
-  chat::v1::Send send;
-  send.set_to(bob.user());
-  chat::v1::ClientFrame ack;
-  const std::string body(64, 'x');
-  std::uint64_t n = 0;
-  send.set_text(body);
-  if (!bench::route_and_ack(s, bob, send, ack, n++).has_sent() ||
-      bob.delivered() != 1 || s.box.inbox_size(bob.user()) != 0) {
+  bench::stored_traffic t;
+  if (!t.check()) {
     state.SkipWithError("route + ack did not deliver and clear the inbox");
     return;
   }
   std::uint64_t allocs = 0;
   for (auto _ : state) {
-    send.set_text(body);  // the harness's copy, not counted
+    t.load();  // the harness's copy of the body, not counted
     const std::uint64_t before = count();
-    benchmark::DoNotOptimize(bench::route_and_ack(s, bob, send, ack, n++));
+    benchmark::DoNotOptimize(t.route_and_ack());
     allocs += count() - before;
   }
   report(state, allocs);

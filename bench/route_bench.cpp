@@ -47,25 +47,16 @@ BENCHMARK(BM_Route)->Arg(1'000)->Arg(1'000'000)->Threads(1)->Threads(2);
 // is stored until the recipient acks it, the ack removes it and sends the
 // sender a DELIVERED receipt.
 void BM_RouteStored(benchmark::State& state) {
-  bench::stored s;
-  bench::sink& bob = *s.sinks[500];
-  chat::v1::Send send;
-  send.set_to(bob.user());
-  chat::v1::ClientFrame ack;
-  const std::string body(64, 'x');
-  std::uint64_t n = 0;
-  send.set_text(body);
-  const auto check = bench::route_and_ack(s, bob, send, ack, n++);
-  if (!check.has_sent() || bob.delivered() != 1 ||
-      bob.last()->message().text() != body || s.box.inbox_size("u500") != 0) {
+  bench::stored_traffic t;
+  if (!t.check()) {
     state.SkipWithError("route + ack did not deliver and clear the inbox");
     return;
   }
   for (auto _ : state) {
-    send.set_text(body);
-    benchmark::DoNotOptimize(bench::route_and_ack(s, bob, send, ack, n++));
+    t.load();
+    benchmark::DoNotOptimize(t.route_and_ack());
   }
-  if (s.box.inbox_size("u500") != 0) state.SkipWithError("inbox grew");
+  if (!t.inbox_empty()) state.SkipWithError("the inbox grew");
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_RouteStored);

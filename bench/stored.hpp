@@ -29,20 +29,48 @@ struct stored {
   }
 };
 
-/// Routes send number `n` from "alice" to `to` (a new client id each time,
-/// so that dedup does not answer it) and acks it as the recipient's client
-/// does; returns the sender's answer.
-inline chat::v1::ServerFrame route_and_ack(stored& s, sink& to,
-                                           chat::v1::Send& send,
-                                           chat::v1::ClientFrame& ack,
-                                           std::uint64_t n) {
-  char id[24];
-  const auto end = std::to_chars(id, id + sizeof id, n).ptr;
-  send.set_id(id, static_cast<std::size_t>(end - id));
-  auto answer = s.router.route({"alice", "a1"}, send);
-  ack.mutable_ack()->set_message_id(answer.sent().message_id());
-  (void)s.router.handle(to, ack);
-  return answer;
-}
+/// One sender's traffic to user u500 through the mailbox: each message is
+/// routed from "alice" with a new client id (so that dedup does not answer
+/// it), then acked as the recipient's client does.
+class stored_traffic {
+ public:
+  stored_traffic() : bob_(*s_.sinks[500]), body_(64, 'x') {
+    send_.set_to(bob_.user());
+  }
+
+  /// Puts the body in the send (the router moves it out each time).
+  void load() { send_.set_text(body_); }
+
+  /// Routes the loaded send and acks it; returns the sender's answer.
+  chat::v1::ServerFrame route_and_ack() {
+    char id[24];
+    const auto end = std::to_chars(id, id + sizeof id, n_++).ptr;
+    send_.set_id(id, static_cast<std::size_t>(end - id));
+    auto answer = s_.router.route({"alice", "a1"}, send_);
+    ack_.mutable_ack()->set_message_id(answer.sent().message_id());
+    (void)s_.router.handle(bob_, ack_);
+    return answer;
+  }
+
+  /// True when one message goes through: answered, delivered once with its
+  /// body, and gone from the inbox after the ack.
+  bool check() {
+    const auto before = bob_.delivered();
+    load();
+    const auto answer = route_and_ack();
+    return answer.has_sent() && bob_.delivered() == before + 1 &&
+           bob_.last()->message().text() == body_ && inbox_empty();
+  }
+
+  bool inbox_empty() const { return s_.box.inbox_size(bob_.user()) == 0; }
+
+ private:
+  stored s_;
+  sink& bob_;
+  std::string body_;
+  chat::v1::Send send_;
+  chat::v1::ClientFrame ack_;
+  std::uint64_t n_ = 0;
+};
 
 }  // namespace bench
