@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "chatd: invalid setting: %s\n", error.c_str());
     return 2;
   }
+  if (const auto why = chat::check(opts.cfg); !why.empty()) {
+    std::fprintf(stderr, "chatd: invalid setting: %s\n", why.c_str());
+    return 2;
+  }
   if (!opts.cfg.apigw_listen.empty() && opts.cfg.apigw_callback.empty()) {
     std::fprintf(stderr,
                  "chatd: invalid setting: apigw_listen (--apigw-listen) needs "

@@ -98,6 +98,14 @@ std::string parse_count(std::string_view v, std::uint64_t min,
   return "";
 }
 
+std::string parse_u32(std::string_view v, std::uint32_t min, std::uint32_t max,
+                      std::uint32_t& out) {
+  std::size_t n = 0;
+  auto e = parse_count(v, min, max, n);
+  if (e.empty()) out = static_cast<std::uint32_t>(n);
+  return e;
+}
+
 std::string parse_level(std::string_view v, chat::log_level& out) {
   using chat::log_level;
   for (auto l : {log_level::trace, log_level::debug, log_level::info,
@@ -240,6 +248,49 @@ const std::vector<setting> table = {
        return parse_count(v, 256, 16 * 1024 * 1024, o.cfg.max_message_bytes);
      },
      [](const options& o) { return std::to_string(o.cfg.max_message_bytes); }},
+    {"max_connection_lifetime",
+     "close a connection this old with 1001 \"max connection lifetime\" "
+     "(default 2h, API Gateway's; 0: no limit)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, milliseconds(0), hours(24 * 366),
+                             o.cfg.max_connection_lifetime);
+     },
+     [](const options& o) {
+       return show_duration(o.cfg.max_connection_lifetime);
+     }},
+    {"rate_limit",
+     "sends per second one connection may make (token bucket refill); set "
+     "with --rate-burst; over it a send gets RATE_LIMITED, and --rate-burst "
+     "refusals in a row close with 1008 (default 0: off)",
+     [](std::string_view v, options& o) {
+       return parse_u32(v, 0, 1'000'000, o.cfg.rate_limit);
+     },
+     [](const options& o) { return std::to_string(o.cfg.rate_limit); }},
+    {"rate_burst",
+     "sends one connection may make at once (the bucket's size); set with "
+     "--rate-limit (default 0: off)",
+     [](std::string_view v, options& o) {
+       return parse_u32(v, 0, 1'000'000, o.cfg.rate_burst);
+     },
+     [](const options& o) { return std::to_string(o.cfg.rate_burst); }},
+    {"max_send_queue_bytes",
+     "bytes queued for one slow reader before it is closed with 1013 \"send "
+     "queue full\"; its unacked messages wait in its inbox (default 1048576)",
+     [](std::string_view v, options& o) {
+       return parse_count(v, 1024, std::uint64_t{1} << 32,
+                          o.cfg.max_send_queue_bytes);
+     },
+     [](const options& o) {
+       return std::to_string(o.cfg.max_send_queue_bytes);
+     }},
+    {"write_timeout",
+     "a write the peer does not take this long closes the socket (default "
+     "30s)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, milliseconds(100), hours(1),
+                             o.cfg.write_timeout);
+     },
+     [](const options& o) { return show_duration(o.cfg.write_timeout); }},
     {"node_id", "names this node in ids (default: random)",
      [](std::string_view v, options& o) {
        auto e = check_node_id(v);
@@ -308,7 +359,10 @@ const std::vector<setting> table = {
 
 }  // namespace
 
-options::options() { cfg.drain_timeout = seconds(25); }
+options::options() {
+  cfg.drain_timeout = seconds(25);
+  cfg.max_connection_lifetime = hours(2);
+}
 
 const std::vector<setting>& settings() { return table; }
 

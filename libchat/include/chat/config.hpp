@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -57,6 +58,30 @@ struct config {
   /// peers are pinged before that. API Gateway's idle timeout is 10 min.
   std::chrono::milliseconds idle_timeout{600'000};
 
+  /// Longest a connection may live; it is then closed with 1001 "max
+  /// connection lifetime" (API Gateway closes after 2 h; chatd defaults to
+  /// that). 0, the library default, means no limit.
+  std::chrono::milliseconds max_connection_lifetime{0};
+
+  /// Per-connection token bucket for `send` frames: refilled at
+  /// `rate_limit` sends per second, holding at most `rate_burst`. A send
+  /// over it is answered RATE_LIMITED; `rate_burst` refusals in a row close
+  /// the connection with 1008. Only sends count: acks, receipts and pings
+  /// answer what the server sent. Set both or neither (0, 0: off, the
+  /// library default; check() says so at start).
+  std::uint32_t rate_limit = 0;
+  std::uint32_t rate_burst = 0;
+
+  /// Bytes a connection may have queued for writing (uWebSockets'
+  /// backpressure limit, in spirit): a reader that falls this far behind is
+  /// closed with 1013 "send queue full"; what it had not acked stays in its
+  /// inbox and is delivered again when it reconnects.
+  std::size_t max_send_queue_bytes = 1024 * 1024;
+
+  /// How long one write may stay unfinished (the peer not reading) before
+  /// the socket is closed.
+  std::chrono::milliseconds write_timeout{30'000};
+
   /// How long `stop()` lets connections flush what is queued before it
   /// closes them anyway.
   std::chrono::milliseconds drain_timeout{5'000};
@@ -95,5 +120,9 @@ struct config {
 
   chat::hooks hooks;
 };
+
+/// Why `c` cannot run (one sentence naming the settings), or "" when it can.
+/// chat::server::start() refuses such a config; chatd reports it at start.
+std::string check(const config& c);
 
 }  // namespace chat

@@ -28,6 +28,7 @@ enum class close_code : std::uint16_t {
   too_big = 1009,
   internal_error = 1011,
   service_restart = 1012,
+  try_again_later = 1013,
 };
 
 /// Thread safety: `id()` and `user()` are set before the connection is

@@ -103,6 +103,10 @@ server::~server() { stop(); }
 std::error_code server::start() {
   auto& m = *impl_;
   if (m.running) return {};
+  if (auto why = check(m.cfg); !why.empty()) {
+    m.ctx.log(log_level::error, "invalid config: " + why);
+    return std::make_error_code(std::errc::invalid_argument);
+  }
   if (!m.store_error.empty()) {
     m.ctx.log(log_level::error, m.store_error);
     return std::make_error_code(std::errc::invalid_argument);
