@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace chat::detail {
@@ -65,6 +66,10 @@ void listener::do_accept() {
 void listener::on_accepted(boost::system::error_code ec, socket s) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
+    if (pause_ != std::chrono::milliseconds::zero()) {
+      ctx_.log(log_level::warn, name_ + " accepting again");
+      pause_ = {};
+    }
     // Frames are small and each is a whole message: send them now rather
     // than let Nagle hold one back until the peer's (delayed) ack.
     boost::system::error_code ignored;
@@ -76,9 +81,15 @@ void listener::on_accepted(boost::system::error_code ec, socket s) {
   const int err = ec.value();
   if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
     // Out of descriptors or memory: retrying at once would spin. The pending
-    // connection waits in the backlog until a descriptor is free.
-    ctx_.log(log_level::warn, name_ + " accept: " + ec.message() + "; pausing");
-    retry_.expires_after(std::chrono::milliseconds(100));
+    // connection waits in the backlog until a descriptor is free; the pause
+    // doubles up to a second while the shortage lasts, logged once.
+    if (pause_ == std::chrono::milliseconds::zero()) {
+      ctx_.log(log_level::warn,
+               name_ + " accept: " + ec.message() + "; pausing");
+    }
+    pause_ = std::clamp(pause_ * 2, std::chrono::milliseconds(100),
+                        std::chrono::milliseconds(1000));
+    retry_.expires_after(pause_);
     retry_.async_wait([self = shared_from_this()](auto wait_ec) {
       if (!wait_ec) self->do_accept();
     });

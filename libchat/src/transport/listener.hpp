@@ -12,7 +12,8 @@ namespace chat::detail {
 
 /// Accepts on its own io_context (the first shard) and constructs each
 /// accepted socket on the next shard, round-robin. Out of descriptors, it
-/// pauses briefly and accepts again instead of failing or spinning.
+/// pauses (100 ms, doubling to 1 s) and accepts again instead of failing or
+/// spinning.
 class listener : public std::enable_shared_from_this<listener> {
  public:
   using socket = boost::asio::ip::tcp::socket;
@@ -36,6 +37,7 @@ class listener : public std::enable_shared_from_this<listener> {
   on_accept fn_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
+  std::chrono::milliseconds pause_{};  // the current accept pause; 0: none
   std::uint16_t port_ = 0;
 };
 

@@ -13,6 +13,9 @@ namespace chat::detail {
 struct outgoing {
   envelope_ptr env;
   std::string own;
+  /// Its bytes as counted against the send queue's bound: 0 for the inbox
+  /// handed over when the connection attaches, which the bound exempts.
+  std::size_t counted = 0;
 
   std::string_view bytes(wire_format f) const {
     return env ? std::string_view(env->encoded(f)) : std::string_view(own);

@@ -3,6 +3,7 @@
 // `close` frame carrying a WebSocket close code.
 #include <chat/framing.hpp>
 
+#include "core/rate_limiter.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
@@ -38,7 +39,8 @@ class tcp_session final : public connection,
       : ctx_(ctx),
         sock_(std::move(s)),
         timer_(sock_.get_executor()),
-        reader_(ctx.cfg.max_message_bytes) {}
+        reader_(ctx.cfg.max_message_bytes),
+        limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst) {}
   ~tcp_session() override { ctx_.sessions.remove(this); }
 
   void run() {
@@ -127,6 +129,7 @@ class tcp_session final : public connection,
       return;
     }
     if (authed_) {
+      if (frame.has_send() && !admit(frame.send())) return;
       const v1::ServerFrame answer = ctx_.handle(*this, frame);
       if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET)
         send_frame(answer);
@@ -152,17 +155,33 @@ class tcp_session final : public connection,
     authed_ = true;
     ctx_.attach(shared_from_this(), std::move(r.user), transport_kind::tcp,
                 remote_text);
-    arm_timer(ctx_.cfg.idle_timeout);
+    // The inbox attach() posted here is exempt from the queue's bound (see
+    // websocket.cpp); what is posted now runs after it.
+    net::post(sock_.get_executor(),
+              [self = shared_from_this()] { self->handed_over_ = true; });
+    started_ = clock::now();
+    watch(started_);
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());
     welcome.mutable_welcome()->set_user(user());
     send_frame(welcome);
   }
 
-  // One timer serves the handshake deadline, the idle timeout and the final
-  // linger; it re-arms itself instead of being reset on every read.
+  // False when the send is over the rate limit: it is answered
+  // RATE_LIMITED, and too many of those in a row close the connection.
+  bool admit(const v1::Send& send) {
+    const auto v = limiter_.admit(clock::now());
+    if (v == rate_limiter::verdict::pass) return true;
+    send_frame(rate_limited(ctx_.cfg, send));
+    if (v == rate_limiter::verdict::close)
+      begin_close(close_code::policy_violation, "rate limit exceeded");
+    return false;
+  }
+
+  // One timer serves the handshake deadline, the idle timeout, the write
+  // deadline, the lifetime and the final linger; it re-arms itself at the
+  // nearest of them instead of being reset on every read or write.
   void arm_timer(clock::duration d) {
-    deadline_ = d;
     timer_.expires_after(d);
     timer_.async_wait(
         [self = shared_from_this()](auto ec) { self->on_timer(ec); });
@@ -176,10 +195,29 @@ class tcp_session final : public connection,
                             "no hello before the handshake deadline"));
       return begin_close(close_code::policy_violation, "handshake timeout");
     }
-    const auto idle = clock::now() - last_read_;
-    if (idle >= deadline_)
+    const auto now = clock::now();
+    const auto& cfg = ctx_.cfg;
+    if (writing_ && now - write_started_ >= cfg.write_timeout) {
+      ctx_.log(log_level::info,
+               "connection " + id() + ": write timed out, closing the socket");
+      return abort();
+    }
+    const auto life = cfg.max_connection_lifetime;
+    if (life.count() > 0 && now - started_ >= life)
+      return begin_close(close_code::going_away, "max connection lifetime");
+    if (now - last_read_ >= cfg.idle_timeout)
       return begin_close(close_code::going_away, "idle timeout");
-    timer_.expires_after(deadline_ - idle);
+    watch(now);
+  }
+
+  // Arms the timer for the nearest deadline of an authenticated connection.
+  void watch(clock::time_point now) {
+    const auto& cfg = ctx_.cfg;
+    auto at = std::min(last_read_ + cfg.idle_timeout,
+                       (writing_ ? write_started_ : now) + cfg.write_timeout);
+    if (cfg.max_connection_lifetime.count() > 0)
+      at = std::min(at, started_ + cfg.max_connection_lifetime);
+    timer_.expires_at(at);
     timer_.async_wait(
         [self = shared_from_this()](auto e) { self->on_timer(e); });
   }
@@ -189,8 +227,11 @@ class tcp_session final : public connection,
   }
 
   void enqueue(framed item) {
-    if (done_ || shut_) return;
+    if (done_ || shut_ || overflowed_) return;
     std::uint64_t n = item.bytes(wire_format::protobuf).size();
+    if (handed_over_) item.counted = n;
+    queued_bytes_ += item.counted;
+    if (queued_bytes_ > ctx_.cfg.max_send_queue_bytes) return overflow();
     do {
       const auto byte = static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
       item.prefix[item.prefix_len++] = byte;
@@ -200,14 +241,32 @@ class tcp_session final : public connection,
     if (!writing_) do_write();
   }
 
+  // A reader this far behind is cut off: what is queued past the write in
+  // flight is dropped (the inbox keeps it until acked), then the close.
+  void overflow() {
+    queue_.erase(
+        queue_.begin() + static_cast<std::ptrdiff_t>(writing_ ? in_flight_ : 0),
+        queue_.end());
+    queued_bytes_ = writing_ ? in_flight_bytes_ : 0;
+    ctx_.log(log_level::info,
+             "connection " + id() + ": send queue over " +
+                 std::to_string(ctx_.cfg.max_send_queue_bytes) +
+                 " bytes, closing 1013");
+    begin_close(close_code::try_again_later, "send queue full");
+    overflowed_ = true;
+  }
+
   // Writes everything queued in one gather write.
   void do_write() {
     writing_ = true;
+    write_started_ = clock::now();
     buffers_.clear();
+    in_flight_bytes_ = 0;
     for (const auto& f : queue_) {
       buffers_.emplace_back(f.prefix.data(), f.prefix_len);
       const auto b = f.bytes(wire_format::protobuf);
       buffers_.emplace_back(b.data(), b.size());
+      in_flight_bytes_ += f.counted;
     }
     in_flight_ = queue_.size();
     net::async_write(sock_, buffers_,
@@ -220,6 +279,7 @@ class tcp_session final : public connection,
     writing_ = false;
     if (done_) return queue_.clear();
     if (ec) return abort();
+    queued_bytes_ -= in_flight_bytes_;
     queue_.erase(queue_.begin(),
                  queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_));
     if (!queue_.empty()) return do_write();
@@ -267,13 +327,19 @@ class tcp_session final : public connection,
   tcp::socket sock_;
   net::steady_timer timer_;
   delimited_reader reader_;
+  rate_limiter limiter_;
   std::array<char, 16 * 1024> rbuf_;
   std::deque<framed> queue_;
   std::vector<net::const_buffer> buffers_;
   std::size_t in_flight_ = 0;
+  std::size_t in_flight_bytes_ = 0;
+  std::size_t queued_bytes_ = 0;  // of queue_, the frames in flight too
   clock::time_point last_read_{};
-  clock::duration deadline_{};
+  clock::time_point started_{};        // authenticated
+  clock::time_point write_started_{};  // the write in flight began
   bool authed_ = false;
+  bool overflowed_ = false;
+  bool handed_over_ = false;
   bool writing_ = false;
   bool closing_ = false;
   bool shut_ = false;

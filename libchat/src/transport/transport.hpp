@@ -162,6 +162,14 @@ inline std::string_view shutdown_reason(close_code c) noexcept {
   return c == close_code::service_restart ? "service restart" : "going away";
 }
 
+/// The RATE_LIMITED answer to a send over the connection's rate limit.
+inline v1::ServerFrame rate_limited(const config& cfg, const v1::Send& s) {
+  return make_error(
+      errc::rate_limited,
+      "over the rate limit of " + std::to_string(cfg.rate_limit) + " sends/s",
+      s.id());
+}
+
 /// Parses "host:port" or "[v6]:port"; false when it is neither.
 bool split_host_port(std::string_view addr, std::string& host,
                      std::string& port);

@@ -1,5 +1,6 @@
 // The WebSocket transport: HTTP on one port, `GET /ws` upgrades; the plain
 // HTTP endpoints are in http_routes.cpp.
+#include "core/rate_limiter.hpp"
 #include "transport/http_auth.hpp"
 #include "transport/http_routes.hpp"
 #include "transport/listener.hpp"
@@ -8,6 +9,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -23,6 +25,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using clock = std::chrono::steady_clock;
 
 // A connection upgraded to WebSocket. Its state is touched only on its own
 // shard's thread: every public entry point posts there first.
@@ -31,7 +34,11 @@ class ws_session final : public connection,
                          public std::enable_shared_from_this<ws_session> {
  public:
   ws_session(context& ctx, beast::tcp_stream&& stream, wire_format fmt)
-      : ctx_(ctx), ws_(std::move(stream)), fmt_(fmt) {}
+      : ctx_(ctx),
+        ws_(std::move(stream)),
+        watch_(ws_.get_executor()),
+        limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst),
+        fmt_(fmt) {}
   ~ws_session() override { ctx_.sessions.remove(this); }
 
   void run(http::request<http::string_body> req, std::string user,
@@ -97,8 +104,11 @@ class ws_session final : public connection,
       return;
     }
     accepted_ = true;
+    started_ = clock::now();
+    arm_watch(started_);
     ctx_.attach(shared_from_this(), std::move(user), transport_kind::ws,
                 remote);
+    after_handover();
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());
     welcome.mutable_welcome()->set_user(this->user());
@@ -120,8 +130,19 @@ class ws_session final : public connection,
 
   void on_read(beast::error_code ec) {
     if (ec) return finish(ec);
+    if (!ws_.is_message_done()) {
+      // What the current frame's header claims, less what has been read
+      // of it: a frame that claims more than the limit is refused before
+      // it arrives. (RFC 6455: a 64-bit length has its top bit clear.)
+      const std::size_t rest = ws_.read_size_hint(1);
+      if (rest >= (std::size_t{1} << 63) - buf_.size()) {
+        return end_early(close_code::protocol_error,
+                         "frame length with the top bit set");
+      }
+      if (buf_.size() + rest > ctx_.cfg.max_message_bytes) return too_big();
+      return do_read();
+    }
     if (buf_.size() > ctx_.cfg.max_message_bytes) return too_big();
-    if (!ws_.is_message_done()) return do_read();
     const auto data = buf_.cdata();
     const std::string_view bytes(static_cast<const char*>(data.data()),
                                  data.size());
@@ -130,6 +151,20 @@ class ws_session final : public connection,
         bytes, ws_.got_text() ? wire_format::json : wire_format::protobuf,
         frame);
     buf_.consume(buf_.size());
+    if (!err && frame.has_send()) {
+      switch (limiter_.admit(clock::now())) {
+        case rate_limiter::verdict::pass:
+          break;
+        case rate_limiter::verdict::refuse:
+          enqueue(
+              {nullptr, encode(rate_limited(ctx_.cfg, frame.send()), fmt_)});
+          return do_read();
+        case rate_limiter::verdict::close:
+          enqueue(
+              {nullptr, encode(rate_limited(ctx_.cfg, frame.send()), fmt_)});
+          return end_early(close_code::policy_violation, "rate limit exceeded");
+      }
+    }
     const v1::ServerFrame answer =
         err ? make_error(err->code, err->message) : ctx_.handle(*this, frame);
     if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET) {
@@ -142,12 +177,70 @@ class ws_session final : public connection,
   // rest of the message. No read follows, so the session ends here.
   void too_big() {
     buf_.clear();
+    end_early(close_code::too_big, "message too big");
+  }
+
+  // Closes for something the peer did (or failed to do), and leaves the
+  // registry now: nothing more is delivered here.
+  void end_early(close_code code, std::string_view why) {
     if (ctx_.log.enabled(log_level::debug)) {
-      ctx_.log(log_level::debug,
-               "connection " + id() + ": message over the limit, closing 1009");
+      ctx_.log(log_level::debug, "connection " + id() + ": " +
+                                     std::string(why) + ", closing " +
+                                     std::to_string(static_cast<int>(code)));
     }
-    begin_close(close_code::too_big, "message too big");
+    begin_close(code, std::string(why));
     ctx_.detach(*this, transport_kind::ws);
+  }
+
+  // A reader this far behind is cut off. What was queued for it is dropped
+  // here but not lost: the inbox keeps every message until it is acked.
+  void overflow() {
+    overflowed_ = true;
+    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+    queued_bytes_ = queue_.empty() ? 0 : queue_.front().counted;
+    ctx_.log(log_level::info,
+             "connection " + id() + ": send queue over " +
+                 std::to_string(ctx_.cfg.max_send_queue_bytes) +
+                 " bytes, closing 1013");
+    end_early(close_code::try_again_later, "send queue full");
+  }
+
+  // attach() posted the user's inbox to this thread; what is posted now
+  // runs after it. That handover is exempt from the queue's bound: it is
+  // bounded by the inbox, whose envelopes the queue shares, and a user
+  // coming back to a full inbox has not fallen behind.
+  void after_handover() {
+    net::post(ws_.get_executor(),
+              [self = shared_from_this()] { self->handed_over_ = true; });
+  }
+
+  // One timer for the write deadline and the lifetime: it wakes at the
+  // nearer of the two and re-arms, instead of being reset on every write.
+  void arm_watch(clock::time_point now) {
+    auto at = now + ctx_.cfg.write_timeout;
+    if (writing_ || close_sent_) at = write_started_ + ctx_.cfg.write_timeout;
+    if (ctx_.cfg.max_connection_lifetime.count() > 0 && !closing_)
+      at = std::min(at, started_ + ctx_.cfg.max_connection_lifetime);
+    watch_.expires_at(at);
+    watch_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->on_watch();
+    });
+  }
+
+  void on_watch() {
+    if (done_) return;
+    const auto now = clock::now();
+    if ((writing_ || close_sent_) &&
+        now - write_started_ >= ctx_.cfg.write_timeout) {
+      ctx_.log(log_level::info,
+               "connection " + id() + ": write timed out, closing the socket");
+      beast::get_lowest_layer(ws_).close();
+      return;
+    }
+    const auto life = ctx_.cfg.max_connection_lifetime;
+    if (life.count() > 0 && !closing_ && now - started_ >= life)
+      begin_close(close_code::going_away, "max connection lifetime");
+    arm_watch(now);
   }
 
   void finish(beast::error_code ec) {
@@ -156,6 +249,7 @@ class ws_session final : public connection,
                "connection " + id() + " ended: " + ec.message());
     }
     done_ = true;
+    watch_.cancel();
     if (!writing_)
       queue_.clear();  // else on_write does, once the write lets go
     ctx_.detach(*this, transport_kind::ws);
@@ -163,13 +257,17 @@ class ws_session final : public connection,
 
   // Starts a write when the queue goes from empty to one; on_write drains it.
   void enqueue(outgoing item) {
-    if (done_ || close_sent_) return;
+    if (done_ || close_sent_ || overflowed_) return;
+    if (handed_over_) item.counted = item.bytes(fmt_).size();
+    queued_bytes_ += item.counted;
+    if (queued_bytes_ > ctx_.cfg.max_send_queue_bytes) return overflow();
     queue_.push_back(std::move(item));
     if (!writing_ && accepted_) do_write();
   }
 
   void do_write() {
     writing_ = true;
+    write_started_ = clock::now();
     ws_.text(fmt_ == wire_format::json);
     ws_.async_write(
         net::buffer(queue_.front().bytes(fmt_)),
@@ -182,8 +280,10 @@ class ws_session final : public connection,
     writing_ = false;
     if (ec || done_) {
       queue_.clear();  // the read side sees the failure and finishes
+      queued_bytes_ = 0;
       return;
     }
+    queued_bytes_ -= queue_.front().counted;
     queue_.pop_front();
     if (!queue_.empty()) return do_write();
     if (closing_) do_close();
@@ -201,16 +301,26 @@ class ws_session final : public connection,
   void do_close() {
     if (close_sent_) return;
     close_sent_ = true;
-    ws_.async_close(reason_, [self = shared_from_this()](beast::error_code) {});
+    write_started_ = clock::now();
+    ws_.async_close(reason_, [self = shared_from_this()](beast::error_code) {
+      self->watch_.cancel();
+    });
   }
 
   context& ctx_;
   websocket::stream<beast::tcp_stream> ws_;
+  net::steady_timer watch_;  // write deadline and lifetime
   beast::flat_buffer buf_;
+  rate_limiter limiter_;
   wire_format fmt_;
   std::deque<outgoing> queue_;
+  std::size_t queued_bytes_ = 0;  // of queue_, the frame being written too
   websocket::close_reason reason_;
+  clock::time_point started_{};        // accepted
+  clock::time_point write_started_{};  // the current write or close began
   bool accepted_ = false;
+  bool overflowed_ = false;
+  bool handed_over_ = false;
   bool writing_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
