@@ -273,6 +273,25 @@ const std::vector<setting> table = {
        return parse_u32(v, 0, 1'000'000, o.cfg.rate_burst);
      },
      [](const options& o) { return std::to_string(o.cfg.rate_burst); }},
+    {"max_connections_per_ip",
+     "connections one address may have open on a listener; over it HTTP "
+     "gets 429 and raw TCP is closed (default 0: off; behind a load "
+     "balancer every client has its address)",
+     [](std::string_view v, options& o) {
+       return parse_count(v, 0, 10'000'000, o.cfg.max_connections_per_ip);
+     },
+     [](const options& o) {
+       return std::to_string(o.cfg.max_connections_per_ip);
+     }},
+    {"connect_rate_per_ip",
+     "new connections one address may open per second on a listener; over "
+     "it as --max-connections-per-ip (default 0: off)",
+     [](std::string_view v, options& o) {
+       return parse_count(v, 0, 10'000'000, o.cfg.connect_rate_per_ip);
+     },
+     [](const options& o) {
+       return std::to_string(o.cfg.connect_rate_per_ip);
+     }},
     {"max_send_queue_bytes",
      "bytes queued for one slow reader before it is closed with 1013 \"send "
      "queue full\"; its unacked messages wait in its inbox (default 1048576)",

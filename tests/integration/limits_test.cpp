@@ -271,5 +271,66 @@ TEST(Limits, SlowlorisIsClosedAtTheHandshakeDeadline) {
   expect_pair_chats(h);
 }
 
+// ---- per-address caps ----
+
+// The answer to an upgrade on a fresh connection: its status line.
+std::string upgrade_status(std::uint16_t port, const std::string& user) {
+  ws_raw s(port);
+  s.upgrade("/ws?user=" + user);
+  return s.status();
+}
+
+TEST(Limits, ConcurrentConnectionsPerAddressAreCapped) {
+  config c = test_config();
+  c.max_connections_per_ip = 3;
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  std::vector<std::unique_ptr<client>> ws, tcp;
+  for (int i = 0; i < 3; ++i) {
+    ws.push_back(h.connect("w" + std::to_string(i), via::ws_json));
+    tcp.push_back(h.connect("t" + std::to_string(i), via::tcp));
+    ASSERT_TRUE(ws.back() && tcp.back());
+  }
+  EXPECT_EQ(upgrade_status(h.server().port(), "w3"),
+            "HTTP/1.1 429 Too Many Requests");
+  raw_socket refused(h.server().tcp_port());
+  v1::ClientFrame hello;
+  hello.mutable_hello()->set_user("t3");
+  refused.write_frame(hello);
+  EXPECT_EQ(refused.read_frame(), std::nullopt);  // closed, no welcome
+  // Those already in chat on.
+  ws[0]->send("t0", "fine");
+  EXPECT_EQ(next_message(*tcp[0]), "fine");
+  // A place freed is a place to take (once the server has seen it go).
+  ws[2]->close();
+  ASSERT_TRUE(h.wait_connections("w2", 0));
+  std::unique_ptr<client> again;
+  for (int i = 0; i < 100 && !again; ++i) {
+    auto cl =
+        std::make_unique<client>(h.options("w4", via::ws_json), &h.context());
+    if (!cl->connect())
+      again = std::move(cl);
+    else
+      std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(again);
+}
+
+TEST(Limits, NewConnectionsPerSecondPerAddressAreCapped) {
+  config c = test_config();
+  c.connect_rate_per_ip = 3;
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  // Twenty upgrades as fast as they go: the first three within the second
+  // pass, and some of the rest are refused.
+  std::vector<std::string> statuses;
+  for (int i = 0; i < 20; ++i)
+    statuses.push_back(
+        upgrade_status(h.server().port(), "r" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(statuses[i], "HTTP/1.1 101 Switching Protocols") << i;
+  EXPECT_EQ(statuses[3], "HTTP/1.1 429 Too Many Requests");
+}
+
 }  // namespace
 }  // namespace chat::test

@@ -86,6 +86,7 @@ class ws_raw {
     const auto n = boost::asio::read_until(
         sock_, boost::asio::dynamic_buffer(data_), "\r\n\r\n", ec);
     if (ec) return false;
+    status_ = data_.substr(0, data_.find("\r\n"));
     const bool ok = data_.starts_with("HTTP/1.1 101");
     data_.erase(0, n);
     return ok;
@@ -132,6 +133,8 @@ class ws_raw {
   }
 
   boost::asio::ip::tcp::socket& socket() { return sock_; }
+  /// The status line of the upgrade's answer.
+  const std::string& status() const { return status_; }
 
  private:
   bool need(std::size_t n) {
@@ -151,6 +154,7 @@ class ws_raw {
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::socket sock_;
   std::string data_;  // received and not yet taken
+  std::string status_;
   bool timed_out_ = false;
 };
 

@@ -82,6 +82,14 @@ struct config {
   /// the socket is closed.
   std::chrono::milliseconds write_timeout{30'000};
 
+  /// Per peer address, on each listener: connections open at once, and new
+  /// connections per second. Over either, an HTTP request gets 429 and a
+  /// raw TCP connection is closed. 0 (the default) is off: behind a load
+  /// balancer every client has its address, and a benchmark on loopback
+  /// opens thousands.
+  std::size_t max_connections_per_ip = 0;
+  std::size_t connect_rate_per_ip = 0;
+
   /// How long `stop()` lets connections flush what is queued before it
   /// closes them anyway.
   std::chrono::milliseconds drain_timeout{5'000};

@@ -89,10 +89,13 @@ class apigw_session final : public session_base,
 class apigw_transport final : public listening_transport {
  public:
   explicit apigw_transport(context& ctx)
-      : listening_transport(
-            ctx, "apigw", ctx.cfg.apigw_listen, [this](listener::socket s) {
-              start_session<apigw_session>(ctx_, std::move(s), *api_);
-            }) {}
+      : listening_transport(ctx, "apigw", ctx.cfg.apigw_listen,
+                            [this](listener::socket s, ip_limits::ticket) {
+                              // API Gateway is one peer: the per-address caps
+                              // are its own throttling's job, not ours.
+                              start_session<apigw_session>(ctx_, std::move(s),
+                                                           *api_);
+                            }) {}
 
   std::error_code start() override {
     const auto url = parse_aws_url(ctx_.cfg.apigw_callback);

@@ -16,6 +16,8 @@ listener::listener(context& ctx, std::string name, on_accept fn)
     : ctx_(ctx),
       name_(std::move(name)),
       fn_(std::move(fn)),
+      limits_(std::make_shared<ip_limits>(ctx.cfg.max_connections_per_ip,
+                                          ctx.cfg.connect_rate_per_ip)),
       acceptor_(ctx.io.at(0)),
       retry_(ctx.io.at(0)) {}
 
@@ -74,7 +76,9 @@ void listener::on_accepted(boost::system::error_code ec, socket s) {
     // than let Nagle hold one back until the peer's (delayed) ack.
     boost::system::error_code ignored;
     s.set_option(tcp::no_delay(true), ignored);
-    fn_(std::move(s));
+    auto ticket = limits_->admit(s.remote_endpoint(ignored).address(),
+                                 ip_limits::clock::now());
+    fn_(std::move(s), std::move(ticket));
     do_accept();
     return;
   }

@@ -1,6 +1,7 @@
 // detail::listener: accepts TCP connections and hands each to a shard.
 #pragma once
 
+#include "transport/ip_limits.hpp"
 #include "transport/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -17,7 +18,9 @@ namespace chat::detail {
 class listener : public std::enable_shared_from_this<listener> {
  public:
   using socket = boost::asio::ip::tcp::socket;
-  using on_accept = std::function<void(socket)>;
+  /// Called with each accepted socket and its place under the per-address
+  /// caps; a null ticket means a cap refuses it, and the transport says so.
+  using on_accept = std::function<void(socket, ip_limits::ticket)>;
 
   listener(context& ctx, std::string name, on_accept fn);
 
@@ -35,6 +38,7 @@ class listener : public std::enable_shared_from_this<listener> {
   context& ctx_;
   std::string name_;
   on_accept fn_;
+  std::shared_ptr<ip_limits> limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
   std::chrono::milliseconds pause_{};  // the current accept pause; 0: none

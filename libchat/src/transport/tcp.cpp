@@ -35,8 +35,9 @@ class tcp_session final : public connection,
                           public session_base,
                           public std::enable_shared_from_this<tcp_session> {
  public:
-  tcp_session(context& ctx, tcp::socket&& s)
+  tcp_session(context& ctx, ip_limits::ticket t, tcp::socket&& s)
       : ctx_(ctx),
+        ticket_(std::move(t)),
         sock_(std::move(s)),
         timer_(sock_.get_executor()),
         reader_(ctx.cfg.max_message_bytes),
@@ -324,6 +325,7 @@ class tcp_session final : public connection,
   }
 
   context& ctx_;
+  ip_limits::ticket ticket_;  // its place under the per-address caps
   tcp::socket sock_;
   net::steady_timer timer_;
   delimited_reader reader_;
@@ -350,8 +352,14 @@ class tcp_session final : public connection,
 
 std::unique_ptr<transport> make_tcp_transport(context& ctx) {
   return std::make_unique<listening_transport>(
-      ctx, "tcp", ctx.cfg.tcp_listen, [&ctx](listener::socket s) {
-        start_session<tcp_session>(ctx, std::move(s));
+      ctx, "tcp", ctx.cfg.tcp_listen,
+      [&ctx](listener::socket s, ip_limits::ticket t) {
+        if (!t) {
+          ctx.refused(transport_kind::tcp, peer_address(s), refusal::too_many,
+                      429, "too many connections from this address");
+          return;  // closed as it goes
+        }
+        start_session<tcp_session>(ctx, std::move(s), std::move(t));
       });
 }
 

@@ -33,8 +33,10 @@ class ws_session final : public connection,
                          public session_base,
                          public std::enable_shared_from_this<ws_session> {
  public:
-  ws_session(context& ctx, beast::tcp_stream&& stream, wire_format fmt)
+  ws_session(context& ctx, beast::tcp_stream&& stream, wire_format fmt,
+             ip_limits::ticket t)
       : ctx_(ctx),
+        ticket_(std::move(t)),
         ws_(std::move(stream)),
         watch_(ws_.get_executor()),
         limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst),
@@ -308,6 +310,7 @@ class ws_session final : public connection,
   }
 
   context& ctx_;
+  ip_limits::ticket ticket_;  // its place under the per-address caps
   websocket::stream<beast::tcp_stream> ws_;
   net::steady_timer watch_;  // write deadline and lifetime
   beast::flat_buffer buf_;
@@ -331,8 +334,13 @@ class ws_session final : public connection,
 class http_session final : public session_base,
                            public std::enable_shared_from_this<http_session> {
  public:
-  http_session(context& ctx, tcp::socket&& s)
-      : ctx_(ctx), ex_(s.get_executor()), stream_(std::move(s)) {}
+  // A null ticket: a per-address cap refuses this connection, and every
+  // request on it is answered 429.
+  http_session(context& ctx, ip_limits::ticket t, tcp::socket&& s)
+      : ctx_(ctx),
+        ticket_(std::move(t)),
+        ex_(s.get_executor()),
+        stream_(std::move(s)) {}
   ~http_session() override { ctx_.sessions.remove(this); }
 
   void run() {
@@ -367,6 +375,14 @@ class http_session final : public session_base,
     }
     if (ec) return;
     auto req = parser_->release();
+    if (!ticket_) {
+      ctx_.refused(transport_kind::ws, remote_text(), refusal::too_many, 429,
+                   "too many connections from this address");
+      return respond(
+          text_response(req.version(), http::status::too_many_requests,
+                        "too many connections from this address\n"),
+          false);
+    }
     if (websocket::is_upgrade(req)) return upgrade(std::move(req));
     respond(answer_http(ctx_, req), req.keep_alive());
   }
@@ -395,7 +411,8 @@ class http_session final : public session_base,
       return refuse(refusal::shutting_down, http::status::service_unavailable,
                     "shutting down");
     upgraded_ = true;
-    auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), *fmt);
+    auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), *fmt,
+                                           std::move(ticket_));
     ctx_.sessions.add(ws);
     ws->run(std::move(req), user, remote, !offered.empty());
   }
@@ -442,6 +459,7 @@ class http_session final : public session_base,
   }
 
   context& ctx_;
+  ip_limits::ticket ticket_;  // its place under the per-address caps
   net::any_io_executor ex_;
   beast::tcp_stream stream_;
   beast::flat_buffer buf_;
@@ -454,8 +472,9 @@ class http_session final : public session_base,
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx) {
   return std::make_unique<listening_transport>(
-      ctx, "ws", ctx.cfg.listen, [&ctx](listener::socket s) {
-        start_session<http_session>(ctx, std::move(s));
+      ctx, "ws", ctx.cfg.listen,
+      [&ctx](listener::socket s, ip_limits::ticket t) {
+        start_session<http_session>(ctx, std::move(s), std::move(t));
       });
 }
 
