@@ -273,6 +273,20 @@ const std::vector<setting> table = {
        return parse_u32(v, 0, 1'000'000, o.cfg.rate_burst);
      },
      [](const options& o) { return std::to_string(o.cfg.rate_burst); }},
+    {"tls_cert",
+     "PEM certificate chain: the listen and tcp_listen ports speak TLS 1.2+ "
+     "(wss://, TLS-TCP); set with --tls-key (default empty: plain)",
+     [](std::string_view v, options& o) -> std::string {
+       o.cfg.tls_cert = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.tls_cert); }},
+    {"tls_key", "PEM private key of --tls-cert (default empty)",
+     [](std::string_view v, options& o) -> std::string {
+       o.cfg.tls_key = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.tls_key); }},
     {"max_connections_per_ip",
      "connections one address may have open on a listener; over it HTTP "
      "gets 429 and raw TCP is closed (default 0: off; behind a load "

@@ -82,6 +82,13 @@ struct config {
   /// the socket is closed.
   std::chrono::milliseconds write_timeout{30'000};
 
+  /// TLS for the WebSocket and raw TCP listeners (wss://, TLS-TCP): the
+  /// certificate chain and private key, PEM files read at start(). Both
+  /// or neither; TLS 1.2 and 1.3 only, forward-secret AEAD ciphers. The
+  /// handshake counts against `handshake_timeout`.
+  std::string tls_cert;
+  std::string tls_key;
+
   /// Per peer address, on each listener: connections open at once, and new
   /// connections per second. Over either, an HTTP request gets 429 and a
   /// raw TCP connection is closed. 0 (the default) is off: behind a load

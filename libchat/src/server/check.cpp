@@ -9,6 +9,9 @@ std::string check(const config& c) {
     return "rate_limit and rate_burst must be set together: both above 0, "
            "or both 0 (off)";
   }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return "tls_cert and tls_key must be set together";
+  }
   if (c.max_send_queue_bytes < c.max_message_bytes) {
     return "max_send_queue_bytes must be at least max_message_bytes, or one "
            "message could never be queued";

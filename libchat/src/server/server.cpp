@@ -60,8 +60,8 @@ struct server::impl {
         box(reg, limits_of(cfg), journal.get()),
         route(reg, node, &cfg.hooks, &box),
         io(cfg.threads),
-        ctx{cfg,  route, reg, io, sessions, detail::logger(cfg.hooks),
-            node, stats, box} {}
+        ctx{cfg,  route, reg, io,     sessions, detail::logger(cfg.hooks),
+            node, stats, box, nullptr} {}
   ~impl() {
     // Its thread completes sends into the mailbox: stop it first.
     if (journal) journal->stop();
@@ -110,6 +110,14 @@ std::error_code server::start() {
   if (!m.store_error.empty()) {
     m.ctx.log(log_level::error, m.store_error);
     return std::make_error_code(std::errc::invalid_argument);
+  }
+  if (!m.cfg.tls_cert.empty() && !m.ctx.tls) {
+    std::string why;
+    m.ctx.tls = detail::make_tls_context(m.cfg, why);
+    if (!m.ctx.tls) {
+      m.ctx.log(log_level::error, "tls: " + why);
+      return std::make_error_code(std::errc::invalid_argument);
+    }
   }
   if (!m.loaded) {
     // Before any listener: nothing is routed until the state is back.

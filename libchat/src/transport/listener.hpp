@@ -46,7 +46,7 @@ class listener : public std::enable_shared_from_this<listener> {
 };
 
 /// "address:port" of a socket's peer; empty once it is gone.
-inline std::string peer_address(const listener::socket& s) {
+inline std::string peer_address(const listener::socket::lowest_layer_type& s) {
   boost::system::error_code ec;
   const auto ep = s.remote_endpoint(ec);
   return ec ? std::string()

@@ -10,6 +10,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
 #include <array>
@@ -26,49 +27,66 @@ using clock = std::chrono::steady_clock;
 // before the socket is closed anyway.
 constexpr std::chrono::seconds linger_timeout{2};
 
+using tls_socket = net::ssl::stream<tcp::socket>;
+
+// A session over tcp::socket, or over tls_socket (TLS-TCP); both are
+// instantiated here and nowhere else.
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_socket>;
+
+template <class Stream>
+Stream make_stream(context& ctx, tcp::socket&& s) {
+  if constexpr (is_tls<Stream>)
+    return Stream(std::move(s), *ctx.tls);
+  else
+    return Stream(std::move(s));
+}
+
 struct framed : outgoing {
   std::array<char, 10> prefix{};
   std::uint8_t prefix_len = 0;
 };
 
-class tcp_session final : public connection,
-                          public session_base,
-                          public std::enable_shared_from_this<tcp_session> {
+template <class Stream>
+class tcp_session final
+    : public connection,
+      public session_base,
+      public std::enable_shared_from_this<tcp_session<Stream>> {
  public:
   tcp_session(context& ctx, ip_limits::ticket t, tcp::socket&& s)
       : ctx_(ctx),
         ticket_(std::move(t)),
-        sock_(std::move(s)),
+        sock_(make_stream<Stream>(ctx, std::move(s))),
         timer_(sock_.get_executor()),
         reader_(ctx.cfg.max_message_bytes),
         limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst) {}
   ~tcp_session() override { ctx_.sessions.remove(this); }
 
   void run() {
-    net::dispatch(sock_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(sock_.get_executor(), [self = this->shared_from_this()] {
       self->last_read_ = clock::now();
       self->arm_timer(self->ctx_.cfg.handshake_timeout);
-      self->do_read();
+      self->start();
     });
   }
 
   void deliver(envelope_ptr env) override {
-    net::post(sock_.get_executor(),
-              [self = shared_from_this(), env = std::move(env)]() mutable {
-                self->enqueue({{std::move(env), {}}});
-              });
+    net::post(sock_.get_executor(), [self = this->shared_from_this(),
+                                     env = std::move(env)]() mutable {
+      self->enqueue({{std::move(env), {}}});
+    });
   }
 
   void notify(v1::ServerFrame frame) override {
     net::post(sock_.get_executor(),
-              [self = shared_from_this(), f = std::move(frame)] {
+              [self = this->shared_from_this(), f = std::move(frame)] {
                 self->send_frame(f);
               });
   }
 
   void close(close_code code, std::string_view reason) override {
     net::post(sock_.get_executor(),
-              [self = shared_from_this(), code, r = std::string(reason)] {
+              [self = this->shared_from_this(), code, r = std::string(reason)] {
                 self->begin_close(code, r);
               });
   }
@@ -80,15 +98,35 @@ class tcp_session final : public connection,
 
   void terminate() override {
     net::post(sock_.get_executor(),
-              [self = shared_from_this()] { self->abort(); });
+              [self = this->shared_from_this()] { self->abort(); });
   }
 
  private:
+  // The TLS handshake first, under the handshake deadline's timer;
+  // plaintext to a TLS port fails it and is closed.
+  void start() {
+    if constexpr (is_tls<Stream>) {
+      sock_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](boost::system::error_code ec) {
+            if (!ec) {
+              self->secured_ = true;
+              return self->do_read();
+            }
+            self->ctx_.log(log_level::debug, "tls handshake: " + ec.message());
+            self->finish();
+          });
+    } else {
+      secured_ = true;
+      do_read();
+    }
+  }
+
   void do_read() {
-    sock_.async_read_some(net::buffer(rbuf_),
-                          [self = shared_from_this()](auto ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+    sock_.async_read_some(net::buffer(rbuf_), [self = this->shared_from_this()](
+                                                  auto ec, std::size_t n) {
+      self->on_read(ec, n);
+    });
   }
 
   void on_read(boost::system::error_code ec, std::size_t n) {
@@ -136,7 +174,7 @@ class tcp_session final : public connection,
         send_frame(answer);
       return;
     }
-    const std::string remote_text = peer_address(sock_);
+    const std::string remote_text = peer_address(sock_.lowest_layer());
     if (frame.frame_case() != v1::ClientFrame::kHello) {
       ctx_.refused(transport_kind::tcp, remote_text, refusal::no_hello, 0,
                    "the first frame must be a hello");
@@ -154,12 +192,12 @@ class tcp_session final : public connection,
       return begin_close(close_code::policy_violation, "unauthenticated");
     }
     authed_ = true;
-    ctx_.attach(shared_from_this(), std::move(r.user), transport_kind::tcp,
-                remote_text);
+    ctx_.attach(this->shared_from_this(), std::move(r.user),
+                transport_kind::tcp, remote_text);
     // The inbox attach() posted here is exempt from the queue's bound (see
     // websocket.cpp); what is posted now runs after it.
     net::post(sock_.get_executor(),
-              [self = shared_from_this()] { self->handed_over_ = true; });
+              [self = this->shared_from_this()] { self->handed_over_ = true; });
     started_ = clock::now();
     watch(started_);
     v1::ServerFrame welcome;
@@ -185,12 +223,13 @@ class tcp_session final : public connection,
   void arm_timer(clock::duration d) {
     timer_.expires_after(d);
     timer_.async_wait(
-        [self = shared_from_this()](auto ec) { self->on_timer(ec); });
+        [self = this->shared_from_this()](auto ec) { self->on_timer(ec); });
   }
 
   void on_timer(boost::system::error_code ec) {
     if (ec || done_) return;
-    if (closing_) return abort();  // the peer did not close in time
+    if (closing_) return abort();    // the peer did not close in time
+    if (!secured_) return finish();  // no TLS handshake in time
     if (!authed_) {
       send_frame(make_error(errc::unauthenticated,
                             "no hello before the handshake deadline"));
@@ -220,7 +259,7 @@ class tcp_session final : public connection,
       at = std::min(at, started_ + cfg.max_connection_lifetime);
     timer_.expires_at(at);
     timer_.async_wait(
-        [self = shared_from_this()](auto e) { self->on_timer(e); });
+        [self = this->shared_from_this()](auto e) { self->on_timer(e); });
   }
 
   void send_frame(const v1::ServerFrame& f) {
@@ -271,7 +310,7 @@ class tcp_session final : public connection,
     }
     in_flight_ = queue_.size();
     net::async_write(sock_, buffers_,
-                     [self = shared_from_this()](auto ec, std::size_t) {
+                     [self = this->shared_from_this()](auto ec, std::size_t) {
                        self->on_write(ec);
                      });
   }
@@ -304,14 +343,14 @@ class tcp_session final : public connection,
     if (shut_) return;
     shut_ = true;
     boost::system::error_code ignored;
-    sock_.shutdown(tcp::socket::shutdown_send, ignored);
+    sock_.lowest_layer().shutdown(tcp::socket::shutdown_send, ignored);
     timer_.cancel();
     arm_timer(linger_timeout);
   }
 
   void abort() {
     boost::system::error_code ignored;
-    sock_.close(ignored);
+    sock_.lowest_layer().close(ignored);
   }
 
   void finish() {
@@ -326,7 +365,7 @@ class tcp_session final : public connection,
 
   context& ctx_;
   ip_limits::ticket ticket_;  // its place under the per-address caps
-  tcp::socket sock_;
+  Stream sock_;
   net::steady_timer timer_;
   delimited_reader reader_;
   rate_limiter limiter_;
@@ -339,6 +378,7 @@ class tcp_session final : public connection,
   clock::time_point last_read_{};
   clock::time_point started_{};        // authenticated
   clock::time_point write_started_{};  // the write in flight began
+  bool secured_ = false;  // the TLS handshake is done (or there is none)
   bool authed_ = false;
   bool overflowed_ = false;
   bool handed_over_ = false;
@@ -359,7 +399,13 @@ std::unique_ptr<transport> make_tcp_transport(context& ctx) {
                       429, "too many connections from this address");
           return;  // closed as it goes
         }
-        start_session<tcp_session>(ctx, std::move(s), std::move(t));
+        if (ctx.tls) {
+          start_session<tcp_session<tls_socket>>(ctx, std::move(s),
+                                                 std::move(t));
+        } else {
+          start_session<tcp_session<tcp::socket>>(ctx, std::move(s),
+                                                  std::move(t));
+        }
       });
 }
 

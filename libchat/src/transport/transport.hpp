@@ -20,6 +20,10 @@
 #include <system_error>
 #include <unordered_map>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace chat::detail {
 
 /// Reports through the embedder's log hook; formats nothing when the level
@@ -75,6 +79,8 @@ struct context {
   std::string node;
   metrics& stats;
   mailbox& box;
+  /// The listeners' TLS settings; null without TLS.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 
   /// A fresh connection id: the node, then 64 random bits.
   std::string make_connection_id() const;
@@ -144,6 +150,11 @@ class transport {
   virtual void stop() = 0;
   virtual std::uint16_t port() const noexcept = 0;
 };
+
+/// The TLS server context of cfg.tls_cert and cfg.tls_key, or null with
+/// `error` saying why (a file that cannot be read, a key that does not match).
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const config& cfg,
+                                                            std::string& error);
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx);
 std::unique_ptr<transport> make_tcp_transport(context& ctx);

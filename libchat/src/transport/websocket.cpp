@@ -12,7 +12,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <deque>
 #include <optional>
@@ -26,14 +28,30 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using clock = std::chrono::steady_clock;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// Every session comes in two: over beast::tcp_stream (ws://) and over
+// tls_stream (wss://); both are instantiated here and nowhere else.
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+template <class Stream>
+Stream make_stream(context& ctx, tcp::socket&& s) {
+  if constexpr (is_tls<Stream>)
+    return Stream(beast::tcp_stream(std::move(s)), *ctx.tls);
+  else
+    return Stream(std::move(s));
+}
 
 // A connection upgraded to WebSocket. Its state is touched only on its own
 // shard's thread: every public entry point posts there first.
-class ws_session final : public connection,
-                         public session_base,
-                         public std::enable_shared_from_this<ws_session> {
+template <class Stream>
+class ws_session final
+    : public connection,
+      public session_base,
+      public std::enable_shared_from_this<ws_session<Stream>> {
  public:
-  ws_session(context& ctx, beast::tcp_stream&& stream, wire_format fmt,
+  ws_session(context& ctx, Stream&& stream, wire_format fmt,
              ip_limits::ticket t)
       : ctx_(ctx),
         ticket_(std::move(t)),
@@ -60,21 +78,21 @@ class ws_session final : public connection,
             res.set(http::field::sec_websocket_protocol, proto);
         }));
     ws_.async_accept(
-        req, [self = shared_from_this(), user = std::move(user),
+        req, [self = this->shared_from_this(), user = std::move(user),
               remote = std::move(remote)](beast::error_code ec) mutable {
           self->on_accept(ec, std::move(user), remote);
         });
   }
 
   void deliver(envelope_ptr env) override {
-    net::post(ws_.get_executor(),
-              [self = shared_from_this(), env = std::move(env)]() mutable {
-                self->enqueue({std::move(env), {}});
-              });
+    net::post(ws_.get_executor(), [self = this->shared_from_this(),
+                                   env = std::move(env)]() mutable {
+      self->enqueue({std::move(env), {}});
+    });
   }
 
   void notify(v1::ServerFrame frame) override {
-    net::post(ws_.get_executor(), [self = shared_from_this(),
+    net::post(ws_.get_executor(), [self = this->shared_from_this(),
                                    bytes = encode(frame, fmt_)]() mutable {
       self->enqueue({nullptr, std::move(bytes)});
     });
@@ -82,7 +100,7 @@ class ws_session final : public connection,
 
   void close(close_code code, std::string_view reason) override {
     net::post(ws_.get_executor(),
-              [self = shared_from_this(), code, r = std::string(reason)] {
+              [self = this->shared_from_this(), code, r = std::string(reason)] {
                 self->begin_close(code, r);
               });
   }
@@ -93,7 +111,7 @@ class ws_session final : public connection,
   }
 
   void terminate() override {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
       beast::get_lowest_layer(self->ws_).close();
     });
   }
@@ -108,7 +126,7 @@ class ws_session final : public connection,
     accepted_ = true;
     started_ = clock::now();
     arm_watch(started_);
-    ctx_.attach(shared_from_this(), std::move(user), transport_kind::ws,
+    ctx_.attach(this->shared_from_this(), std::move(user), transport_kind::ws,
                 remote);
     after_handover();
     v1::ServerFrame welcome;
@@ -125,7 +143,7 @@ class ws_session final : public connection,
     const std::size_t room = ctx_.cfg.max_message_bytes + 1 - buf_.size();
     ws_.async_read_some(
         buf_, room,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           self->on_read(ec);
         });
   }
@@ -213,7 +231,7 @@ class ws_session final : public connection,
   // coming back to a full inbox has not fallen behind.
   void after_handover() {
     net::post(ws_.get_executor(),
-              [self = shared_from_this()] { self->handed_over_ = true; });
+              [self = this->shared_from_this()] { self->handed_over_ = true; });
   }
 
   // One timer for the write deadline and the lifetime: it wakes at the
@@ -224,7 +242,7 @@ class ws_session final : public connection,
     if (ctx_.cfg.max_connection_lifetime.count() > 0 && !closing_)
       at = std::min(at, started_ + ctx_.cfg.max_connection_lifetime);
     watch_.expires_at(at);
-    watch_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    watch_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (!ec) self->on_watch();
     });
   }
@@ -273,7 +291,7 @@ class ws_session final : public connection,
     ws_.text(fmt_ == wire_format::json);
     ws_.async_write(
         net::buffer(queue_.front().bytes(fmt_)),
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           self->on_write(ec);
         });
   }
@@ -304,14 +322,13 @@ class ws_session final : public connection,
     if (close_sent_) return;
     close_sent_ = true;
     write_started_ = clock::now();
-    ws_.async_close(reason_, [self = shared_from_this()](beast::error_code) {
-      self->watch_.cancel();
-    });
+    ws_.async_close(reason_, [self = this->shared_from_this()](
+                                 beast::error_code) { self->watch_.cancel(); });
   }
 
   context& ctx_;
   ip_limits::ticket ticket_;  // its place under the per-address caps
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   net::steady_timer watch_;  // write deadline and lifetime
   beast::flat_buffer buf_;
   rate_limiter limiter_;
@@ -331,8 +348,10 @@ class ws_session final : public connection,
 };
 
 // A plain HTTP connection: serves small requests until it upgrades.
-class http_session final : public session_base,
-                           public std::enable_shared_from_this<http_session> {
+template <class Stream>
+class http_session final
+    : public session_base,
+      public std::enable_shared_from_this<http_session<Stream>> {
  public:
   // A null ticket: a per-address cap refuses this connection, and every
   // request on it is answered 429.
@@ -340,37 +359,55 @@ class http_session final : public session_base,
       : ctx_(ctx),
         ticket_(std::move(t)),
         ex_(s.get_executor()),
-        stream_(std::move(s)) {}
+        stream_(make_stream<Stream>(ctx, std::move(s))) {}
   ~http_session() override { ctx_.sessions.remove(this); }
 
   void run() {
-    net::dispatch(ex_, [self = shared_from_this()] { self->do_read(); });
+    net::dispatch(ex_, [self = this->shared_from_this()] { self->start(); });
   }
 
   void shutdown() override { terminate(); }
   void terminate() override {
-    net::post(ex_, [self = shared_from_this()] {
+    net::post(ex_, [self = this->shared_from_this()] {
       self->stopping_ = true;
-      if (!self->upgraded_) self->stream_.close();
+      if (!self->upgraded_) beast::get_lowest_layer(self->stream_).close();
     });
   }
 
  private:
+  // The TLS handshake first, within the handshake deadline; plaintext to
+  // a TLS port fails it and is closed.
+  void start() {
+    if constexpr (is_tls<Stream>) {
+      beast::get_lowest_layer(stream_).expires_after(
+          ctx_.cfg.handshake_timeout);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (!ec) return self->do_read();
+            self->ctx_.log(log_level::debug, "tls handshake: " + ec.message());
+          });
+    } else {
+      do_read();
+    }
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(64 * 1024);
-    stream_.expires_after(ctx_.cfg.handshake_timeout);
+    beast::get_lowest_layer(stream_).expires_after(ctx_.cfg.handshake_timeout);
     http::async_read(
         stream_, buf_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           self->on_read(ec);
         });
   }
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      beast::get_lowest_layer(stream_).socket().shutdown(
+          tcp::socket::shutdown_send, ec);
       return;
     }
     if (ec) return;
@@ -411,8 +448,8 @@ class http_session final : public session_base,
       return refuse(refusal::shutting_down, http::status::service_unavailable,
                     "shutting down");
     upgraded_ = true;
-    auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), *fmt,
-                                           std::move(ticket_));
+    auto ws = std::make_shared<ws_session<Stream>>(ctx_, std::move(stream_),
+                                                   *fmt, std::move(ticket_));
     ctx_.sessions.add(ws);
     ws->run(std::move(req), user, remote, !offered.empty());
   }
@@ -439,19 +476,22 @@ class http_session final : public session_base,
     return std::move(r.user);
   }
 
-  std::string remote_text() const { return peer_address(stream_.socket()); }
+  std::string remote_text() const {
+    return peer_address(beast::get_lowest_layer(stream_).socket());
+  }
 
   void respond(http::response<http::string_body>&& res, bool keep_alive) {
     res.keep_alive(keep_alive);
     auto sp =
         std::make_shared<http::response<http::string_body>>(std::move(res));
     http::async_write(stream_, *sp,
-                      [self = shared_from_this(), sp, keep_alive](
+                      [self = this->shared_from_this(), sp, keep_alive](
                           beast::error_code ec, std::size_t) {
                         if (ec) return;
                         if (!keep_alive || self->stopping_) {
-                          self->stream_.socket().shutdown(
-                              tcp::socket::shutdown_send, ec);
+                          beast::get_lowest_layer(self->stream_)
+                              .socket()
+                              .shutdown(tcp::socket::shutdown_send, ec);
                           return;
                         }
                         self->do_read();
@@ -461,7 +501,7 @@ class http_session final : public session_base,
   context& ctx_;
   ip_limits::ticket ticket_;  // its place under the per-address caps
   net::any_io_executor ex_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool upgraded_ = false;
@@ -474,7 +514,13 @@ std::unique_ptr<transport> make_websocket_transport(context& ctx) {
   return std::make_unique<listening_transport>(
       ctx, "ws", ctx.cfg.listen,
       [&ctx](listener::socket s, ip_limits::ticket t) {
-        start_session<http_session>(ctx, std::move(s), std::move(t));
+        if (ctx.tls) {
+          start_session<http_session<tls_stream>>(ctx, std::move(s),
+                                                  std::move(t));
+        } else {
+          start_session<http_session<beast::tcp_stream>>(ctx, std::move(s),
+                                                         std::move(t));
+        }
       });
 }
 
