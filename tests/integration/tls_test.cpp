@@ -163,6 +163,32 @@ TEST_F(Tls, WssAndTlsTcpRoundTrip) {
   }
 }
 
+// chat::client over wss://, trusting the test's certificate; without it
+// (the system's CAs only) the certificate is refused.
+TEST_F(Tls, ChatClientSpeaksWss) {
+  ASSERT_FALSE(h.start_error());
+  const auto options = [&](const std::string& user, bool trust) {
+    client_options o;
+    o.url = "wss://127.0.0.1:" + std::to_string(h.server().port()) + "/ws";
+    o.user = user;
+    if (trust) o.ca_file = cert.cert.string();
+    return o;
+  };
+  client dan(options("dan", true), &h.context());
+  client erin(options("erin", true), &h.context());
+  ASSERT_FALSE(dan.connect());
+  ASSERT_FALSE(erin.connect());
+  dan.send("erin", "hello over wss");
+  EXPECT_EQ(next(erin).message().text(), "hello over wss");
+  EXPECT_TRUE(next(dan).has_sent());
+
+  client mallory(options("mallory", false), &h.context());
+  const auto ec = mallory.connect();
+  ASSERT_TRUE(ec);
+  EXPECT_NE(ec.message().find("certificate verify failed"), std::string::npos)
+      << ec.message();
+}
+
 // What a plaintext client gets from a TLS port: no HTTP, and the end of the
 // connection (after at most a TLS alert).
 void expect_plaintext_refused(std::uint16_t port, const std::string& bytes) {

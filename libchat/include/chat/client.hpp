@@ -34,9 +34,12 @@ class client_context {
 };
 
 struct client_options {
-  /// "ws://host:port/ws" or "tcp://host:port". For ws a `user` adds
-  /// `?user=NAME` to the path.
+  /// "ws://host:port/ws", "wss://host:port/ws" (TLS) or "tcp://host:port".
+  /// For ws a `user` adds `?user=NAME` to the path.
   std::string url;
+  /// For wss://: a PEM file of the certificate authorities to trust; empty
+  /// trusts the system's. The server's certificate must also name the host.
+  std::string ca_file;
   /// The user to connect as (`--auth none`).
   std::string user;
   /// A credential for the server's authenticate hook: `?token=` on ws

@@ -8,11 +8,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <array>
 #include <atomic>
@@ -52,6 +55,7 @@ namespace {
 
 struct parsed_url {
   bool websocket = true;
+  bool tls = false;
   std::string host, port, target;
 };
 
@@ -59,6 +63,9 @@ std::optional<parsed_url> parse_url(std::string_view url) {
   parsed_url u;
   if (url.starts_with("ws://")) {
     url.remove_prefix(5);
+  } else if (url.starts_with("wss://")) {
+    u.tls = true;
+    url.remove_prefix(6);
   } else if (url.starts_with("tcp://")) {
     u.websocket = false;
     url.remove_prefix(6);
@@ -111,6 +118,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   client_options opts;
   net::io_context& ioc;
   std::optional<websocket::stream<beast::tcp_stream>> ws;
+  std::optional<net::ssl::context> tls;  // for wss
+  std::optional<websocket::stream<beast::ssl_stream<beast::tcp_stream>>> wss;
   std::optional<tcp::socket> sock;
   beast::flat_buffer buf;
   std::array<char, 16 * 1024> rbuf{};
@@ -146,13 +155,23 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     cv.notify_all();
   }
 
+  bool websocket() const { return ws || wss; }
+
+  // Calls `f` with the WebSocket stream, plain or TLS.
+  template <class F>
+  decltype(auto) with_ws(F&& f) {
+    return ws ? f(*ws) : f(*wss);
+  }
+
   // ---- reading ----
   void do_read() {
-    if (ws) {
-      ws->async_read(
-          buf, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_ws_read(ec);
-          });
+    if (websocket()) {
+      with_ws([&](auto& w) {
+        w.async_read(buf, [self = shared_from_this()](beast::error_code ec,
+                                                      std::size_t) {
+          self->on_ws_read(ec);
+        });
+      });
     } else {
       sock->async_read_some(net::buffer(rbuf), [self = shared_from_this()](
                                                    auto ec, std::size_t n) {
@@ -163,14 +182,16 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
   void on_ws_read(beast::error_code ec) {
     if (ec) {
-      const auto& r = ws->reason();
+      const auto r = with_ws([](auto& w) { return w.reason(); });
       // No close frame (a reset, a timeout) is 1006, as in browsers.
       return end(r.code != 0 ? r.code : 1006,
                  std::string(r.reason.data(), r.reason.size()));
     }
     const auto data = buf.cdata();
     v1::ServerFrame f;
-    const auto fmt = ws->got_text() ? wire_format::json : wire_format::protobuf;
+    const auto fmt = with_ws([](auto& w) { return w.got_text(); })
+                         ? wire_format::json
+                         : wire_format::protobuf;
     if (!decode({static_cast<const char*>(data.data()), data.size()}, fmt, f))
       push(std::move(f));
     buf.consume(buf.size());
@@ -222,16 +243,18 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
       if (!self->writes.empty()) self->do_write();
     };
     auto& [bytes, binary] = writes.front();
-    if (ws) {
-      ws->binary(binary);
-      ws->async_write(net::buffer(bytes), std::move(done));
+    if (websocket()) {
+      with_ws([&](auto& w) {
+        w.binary(binary);
+        w.async_write(net::buffer(bytes), std::move(done));
+      });
     } else {
       net::async_write(*sock, net::buffer(bytes), std::move(done));
     }
   }
 
   void encode_and_write(const v1::ClientFrame& f) {
-    if (ws) {
+    if (websocket()) {
       write(encode(f, opts.format), opts.format == wire_format::protobuf);
     } else {
       std::string out;
@@ -246,39 +269,31 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     try {
       tcp::resolver resolver(ioc);
       const auto eps = resolver.resolve(url->host, url->port);
-      if (url->websocket) {
+      if (url->websocket && url->tls) {
+        tls.emplace(net::ssl::context::tls_client);
+        tls->set_verify_mode(net::ssl::verify_peer);
+        if (opts.ca_file.empty())
+          tls->set_default_verify_paths();
+        else
+          tls->load_verify_file(opts.ca_file);
+        wss.emplace(ioc, *tls);
+        SSL_set_tlsext_host_name(wss->next_layer().native_handle(),
+                                 url->host.c_str());
+        wss->next_layer().set_verify_callback(
+            net::ssl::host_name_verification(url->host));
+        auto& layer = beast::get_lowest_layer(*wss);
+        layer.expires_after(opts.connect_timeout);
+        layer.async_connect(eps, net::use_future).get();
+        wss->next_layer()
+            .async_handshake(net::ssl::stream_base::client, net::use_future)
+            .get();
+        ws_handshake(*wss, *url);
+      } else if (url->websocket) {
         ws.emplace(ioc);
         auto& layer = beast::get_lowest_layer(*ws);
         layer.expires_after(opts.connect_timeout);
         layer.async_connect(eps, net::use_future).get();
-        std::string target = url->target;
-        if (!opts.user.empty()) {
-          target += target.find('?') == std::string::npos ? "?user=" : "&user=";
-          target += opts.user;
-        }
-        if (!opts.token.empty()) {
-          target +=
-              target.find('?') == std::string::npos ? "?token=" : "&token=";
-          target += percent_encode(opts.token);
-        }
-        ws->read_message_max(opts.max_message_bytes);
-        const auto proto = subprotocol_name(opts.format);
-        ws->set_option(websocket::stream_base::decorator(
-            [proto](websocket::request_type& req) {
-              req.set(http::field::sec_websocket_protocol, proto);
-            }));
-        websocket::response_type res;
-        auto fut = ws->async_handshake(res, url->host + ":" + url->port, target,
-                                       net::use_future);
-        try {
-          fut.get();
-        } catch (const boost::system::system_error&) {
-          end(static_cast<std::uint16_t>(res.result_int()), res.body());
-          throw;
-        }
-        layer.expires_never();
-        ws->set_option(websocket::stream_base::timeout::suggested(
-            beast::role_type::client));
+        ws_handshake(*ws, *url);
       } else {
         sock.emplace(ioc);
         net::async_connect(*sock, eps, net::use_future).get();
@@ -294,6 +309,38 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
     net::post(ioc, [self = shared_from_this()] { self->do_read(); });
     return await_welcome();
+  }
+
+  // The upgrade, on a connected (and for wss, secured) stream.
+  template <class WS>
+  void ws_handshake(WS& w, const parsed_url& url) {
+    std::string target = url.target;
+    if (!opts.user.empty()) {
+      target += target.find('?') == std::string::npos ? "?user=" : "&user=";
+      target += opts.user;
+    }
+    if (!opts.token.empty()) {
+      target += target.find('?') == std::string::npos ? "?token=" : "&token=";
+      target += percent_encode(opts.token);
+    }
+    w.read_message_max(opts.max_message_bytes);
+    const auto proto = subprotocol_name(opts.format);
+    w.set_option(websocket::stream_base::decorator(
+        [proto](websocket::request_type& req) {
+          req.set(http::field::sec_websocket_protocol, proto);
+        }));
+    websocket::response_type res;
+    auto fut = w.async_handshake(res, url.host + ":" + url.port, target,
+                                 net::use_future);
+    try {
+      fut.get();
+    } catch (const boost::system::system_error&) {
+      end(static_cast<std::uint16_t>(res.result_int()), res.body());
+      throw;
+    }
+    beast::get_lowest_layer(w).expires_never();
+    w.set_option(
+        websocket::stream_base::timeout::suggested(beast::role_type::client));
   }
 
   std::error_code await_welcome() {
@@ -318,9 +365,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     net::post(ioc, [self = shared_from_this()] {
       if (self->closing) return;
       self->closing = true;
-      if (self->ws && self->ws->is_open()) {
-        self->ws->async_close(websocket::close_code::normal,
-                              [self](beast::error_code) {});
+      if (self->websocket()) {
+        self->with_ws([&](auto& w) {
+          if (w.is_open())
+            w.async_close(websocket::close_code::normal,
+                          [self](beast::error_code) {});
+        });
       } else if (self->sock && self->sock->is_open()) {
         boost::system::error_code ignored;
         self->sock->shutdown(tcp::socket::shutdown_both, ignored);
@@ -331,6 +381,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   void abort() {
     net::post(ioc, [self = shared_from_this()] {
       if (self->ws) beast::get_lowest_layer(*self->ws).close();
+      if (self->wss) beast::get_lowest_layer(*self->wss).close();
       if (self->sock) {
         boost::system::error_code ignored;
         self->sock->close(ignored);
