@@ -66,6 +66,8 @@ std::string_view to_string(refusal r) noexcept {
       return "shutting_down";
     case refusal::no_hello:
       return "no_hello";
+    case refusal::bad_handshake:
+      return "bad_handshake";
     default:
       return "unknown";
   }
