@@ -43,10 +43,11 @@ class ws_session final : public connection,
  public:
   ws_session(context& ctx, tcp::socket&& s, wire_format fmt)
       : ctx_(ctx),
+        ex_(s.get_executor()),
         sock_(std::move(s)),
-        timer_(sock_.get_executor()),
+        timer_(ex_),
         reader_(ctx.cfg.max_message_bytes),
-        home_(sock_.get_executor().target<net::io_context::executor_type>()),
+        home_(ex_.template target<net::io_context::executor_type>()),
         fmt_(fmt) {}
   ~ws_session() override { ctx_.sessions.remove(this); }
 
@@ -66,7 +67,7 @@ class ws_session final : public connection,
     put(encode(welcome, fmt_));
     // What attach handed over was posted; once it is written, deliveries
     // routed on this thread may skip the post without overtaking it.
-    net::post(sock_.get_executor(),
+    net::post(ex_,
               [self = shared_from_this()] { self->live_ = true; });
     last_read_ = clock::now();
     arm_timer();
@@ -80,7 +81,7 @@ class ws_session final : public connection,
       put(env->encoded(fmt_));  // routed on this thread: no hop
       return flush_soon();
     }
-    net::post(sock_.get_executor(),
+    net::post(ex_,
               [self = shared_from_this(), env = std::move(env)] {
                 self->put(env->encoded(self->fmt_));
                 self->flush_soon();
@@ -88,7 +89,7 @@ class ws_session final : public connection,
   }
 
   void notify(v1::ServerFrame frame) override {
-    net::post(sock_.get_executor(),
+    net::post(ex_,
               [self = shared_from_this(), bytes = encode(frame, fmt_)] {
                 self->put(bytes);
                 self->flush_soon();
@@ -96,7 +97,7 @@ class ws_session final : public connection,
   }
 
   void close(close_code code, std::string_view reason) override {
-    net::post(sock_.get_executor(),
+    net::post(ex_,
               [self = shared_from_this(), code, r = std::string(reason)] {
                 self->begin_close(static_cast<std::uint16_t>(code), r);
               });
@@ -108,7 +109,7 @@ class ws_session final : public connection,
   }
 
   void terminate() override {
-    net::post(sock_.get_executor(),
+    net::post(ex_,
               [self = shared_from_this()] { self->end("terminated"); });
   }
 
@@ -150,7 +151,7 @@ class ws_session final : public connection,
       if (n < buf.size() && !discard_) break;  // drained
       if (turn + 1 == reads_per_turn) {        // more may wait: let others run
         flush();
-        net::post(sock_.get_executor(),
+        net::post(ex_,
                   [self = shared_from_this()] { self->on_readable({}); });
         return;
       }
@@ -255,7 +256,7 @@ class ws_session final : public connection,
   void flush_soon() {
     if (flush_posted_ || writing_) return;
     flush_posted_ = true;
-    net::post(sock_.get_executor(), [self = shared_from_this()] {
+    net::post(ex_, [self = shared_from_this()] {
       self->flush_posted_ = false;
       self->flush();
     });
@@ -376,6 +377,7 @@ class ws_session final : public connection,
   static constexpr std::chrono::seconds close_wait{5};
 
   context& ctx_;
+  net::any_io_executor ex_;
   tcp::socket sock_;
   net::steady_timer timer_;
   ws::reader reader_;
