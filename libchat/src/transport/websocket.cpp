@@ -67,8 +67,7 @@ class ws_session final : public connection,
     put(encode(welcome, fmt_));
     // What attach handed over was posted; once it is written, deliveries
     // routed on this thread may skip the post without overtaking it.
-    net::post(ex_,
-              [self = shared_from_this()] { self->live_ = true; });
+    net::post(ex_, [self = shared_from_this()] { self->live_ = true; });
     last_read_ = clock::now();
     arm_timer();
     if (!in_.empty()) parse(in_.data(), in_.size(), true);
@@ -81,26 +80,23 @@ class ws_session final : public connection,
       put(env->encoded(fmt_));  // routed on this thread: no hop
       return flush_soon();
     }
-    net::post(ex_,
-              [self = shared_from_this(), env = std::move(env)] {
-                self->put(env->encoded(self->fmt_));
-                self->flush_soon();
-              });
+    net::post(ex_, [self = shared_from_this(), env = std::move(env)] {
+      self->put(env->encoded(self->fmt_));
+      self->flush_soon();
+    });
   }
 
   void notify(v1::ServerFrame frame) override {
-    net::post(ex_,
-              [self = shared_from_this(), bytes = encode(frame, fmt_)] {
-                self->put(bytes);
-                self->flush_soon();
-              });
+    net::post(ex_, [self = shared_from_this(), bytes = encode(frame, fmt_)] {
+      self->put(bytes);
+      self->flush_soon();
+    });
   }
 
   void close(close_code code, std::string_view reason) override {
-    net::post(ex_,
-              [self = shared_from_this(), code, r = std::string(reason)] {
-                self->begin_close(static_cast<std::uint16_t>(code), r);
-              });
+    net::post(ex_, [self = shared_from_this(), code, r = std::string(reason)] {
+      self->begin_close(static_cast<std::uint16_t>(code), r);
+    });
   }
 
   void shutdown() override {
@@ -109,8 +105,7 @@ class ws_session final : public connection,
   }
 
   void terminate() override {
-    net::post(ex_,
-              [self = shared_from_this()] { self->end("terminated"); });
+    net::post(ex_, [self = shared_from_this()] { self->end("terminated"); });
   }
 
  private:
@@ -151,8 +146,7 @@ class ws_session final : public connection,
       if (n < buf.size() && !discard_) break;  // drained
       if (turn + 1 == reads_per_turn) {        // more may wait: let others run
         flush();
-        net::post(ex_,
-                  [self = shared_from_this()] { self->on_readable({}); });
+        net::post(ex_, [self = shared_from_this()] { self->on_readable({}); });
         return;
       }
     }
@@ -327,8 +321,9 @@ class ws_session final : public connection,
   // silent, and ends a close handshake the peer does not finish.
   void arm_timer() {
     if (done_) return;
-    auto at = last_read_ + ping_after();
-    if (pinged_) at = last_read_ + ctx_.cfg.idle_timeout;
+    // Unanswered ping: wait out the idle timeout; else ping when due.
+    auto at = last_read_ +
+              (last_ping_ > last_read_ ? ctx_.cfg.idle_timeout : ping_after());
     if (close_sent_) at = close_deadline_;
     timer_.expires_at(at);
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
@@ -343,14 +338,10 @@ class ws_session final : public connection,
       if (now >= close_deadline_) return end("close handshake timed out");
     } else if (now - last_read_ >= ctx_.cfg.idle_timeout) {
       return end("idle timeout");
-    } else if (now - last_read_ >= ping_after()) {
-      if (!pinged_) {
-        pinged_ = true;
-        ws::append_frame(out_, ws::opcode::ping, "");
-        flush();
-      }
-    } else {
-      pinged_ = false;
+    } else if (now - last_read_ >= ping_after() && last_ping_ <= last_read_) {
+      last_ping_ = now;
+      ws::append_frame(out_, ws::opcode::ping, "");
+      flush();
     }
     arm_timer();
   }
@@ -387,13 +378,13 @@ class ws_session final : public connection,
   // The shard's executor, inside the socket's: to tell its thread.
   const net::io_context::executor_type* home_;
   clock::time_point last_read_{};
+  clock::time_point last_ping_{};
   clock::time_point write_started_{};
   clock::time_point close_deadline_{};
   wire_format fmt_;
   bool live_ = false;
   bool writing_ = false;
   bool flush_posted_ = false;
-  bool pinged_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
   bool peer_closed_ = false;
