@@ -120,6 +120,10 @@ class ws_session final : public connection,
     return buf;
   }
 
+  // Frees a buffer's memory. (Assigning an empty string would not:
+  // libstdc++ keeps the old allocation then.)
+  static void release(std::string& s) noexcept { std::string().swap(s); }
+
   void wait_read() {
     sock_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](beast::error_code ec) {
@@ -169,7 +173,7 @@ class ws_session final : public connection,
       on_frame(ev);
     }
     if (done_ || peer_closed_ || discard_) {
-      in_ = std::string();
+      release(in_);
       return;
     }
     if (owned) {
@@ -177,7 +181,7 @@ class ws_session final : public connection,
     } else if (used < size) {
       in_.assign(data + used, size - used);
     }
-    if (in_.empty()) in_ = std::string();  // an idle connection holds none
+    if (in_.empty()) release(in_);  // an idle connection holds none
   }
 
   void on_frame(const ws::event& ev) {
@@ -265,11 +269,11 @@ class ws_session final : public connection,
     const std::size_t n = sock_.write_some(net::buffer(out_), ec);
     if (ec && ec != net::error::would_block) return end(ec.message());
     if (!ec && n == out_.size()) {
-      out_ = std::string();  // given back: an idle connection holds none
+      release(out_);  // given back: an idle connection holds none
       return after_write();
     }
-    sending_.assign(out_, ec ? 0 : n);
-    out_.clear();
+    sending_.swap(out_);  // out_ is left empty, holding nothing
+    if (!ec) sending_.erase(0, n);
     writing_ = true;
     write_started_ = clock::now();
     net::async_write(
@@ -281,7 +285,7 @@ class ws_session final : public connection,
 
   void on_write(beast::error_code ec) {
     writing_ = false;
-    sending_ = std::string();
+    release(sending_);
     if (ec) return end(ec.message());
     if (!out_.empty()) return flush();
     after_write();
@@ -360,8 +364,8 @@ class ws_session final : public connection,
     sock_.shutdown(tcp::socket::shutdown_both, ec);
     sock_.close(ec);
     timer_.cancel();
-    out_ = std::string();
-    in_ = std::string();
+    release(out_);
+    release(in_);
     ctx_.detach(*this, transport_kind::ws);
   }
 
