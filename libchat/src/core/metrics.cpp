@@ -68,6 +68,8 @@ std::string_view to_string(refusal r) noexcept {
       return "no_hello";
     case refusal::too_many:
       return "too_many";
+    case refusal::bad_handshake:
+      return "bad_handshake";
     default:
       return "unknown";
   }

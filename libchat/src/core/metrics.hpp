@@ -81,6 +81,7 @@ enum class refusal : std::uint8_t {
   shutting_down,    // the server is draining
   no_hello,         // raw TCP: the first frame was not a hello, or none came
   too_many,         // over a per-address connection cap (429)
+  bad_handshake,    // not a valid RFC 6455 opening handshake (400, 426)
   count_
 };
 std::string_view to_string(refusal r) noexcept;

@@ -1,23 +1,23 @@
 // The WebSocket transport: HTTP on one port, `GET /ws` upgrades; the plain
 // HTTP endpoints are in http_routes.cpp.
-#include "core/rate_limiter.hpp"
 #include "transport/http_auth.hpp"
 #include "transport/http_routes.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
+#include "transport/ws_frame.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/detail/hybi13.hpp>
 
-#include <deque>
+#include <chrono>
 #include <optional>
+#include <sstream>
 
 namespace chat::detail {
 namespace {
@@ -27,82 +27,76 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using clock = std::chrono::steady_clock;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+namespace ws = detail::ws;
 
-// Every session comes in two: over beast::tcp_stream (ws://) and over
-// tls_stream (wss://); both are instantiated here and nowhere else.
-template <class Stream>
-constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
-
-template <class Stream>
-Stream make_stream(context& ctx, tcp::socket&& s) {
-  if constexpr (is_tls<Stream>)
-    return Stream(beast::tcp_stream(std::move(s)), *ctx.tls);
-  else
-    return Stream(std::move(s));
-}
-
-// A connection upgraded to WebSocket. Its state is touched only on its own
-// shard's thread: every public entry point posts there first.
-template <class Stream>
-class ws_session final
-    : public connection,
-      public session_base,
-      public std::enable_shared_from_this<ws_session<Stream>> {
+// A connection upgraded to WebSocket. Beast parses the upgrade request;
+// from the 101 response on, the session frames RFC 6455 itself
+// (ws_frame.hpp), so that it can read everything a socket holds into one
+// buffer shared by the thread and decode every frame in it, and write all
+// the frames queued for a connection in one system call.
+//
+// Its state is touched only on its own shard's thread: every public entry
+// point posts there first.
+class ws_session final : public connection,
+                         public session_base,
+                         public std::enable_shared_from_this<ws_session> {
  public:
-  ws_session(context& ctx, Stream&& stream, wire_format fmt,
-             ip_limits::ticket t)
+  ws_session(context& ctx, tcp::socket&& s, wire_format fmt)
       : ctx_(ctx),
-        ticket_(std::move(t)),
-        ws_(std::move(stream)),
-        watch_(ws_.get_executor()),
-        limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst),
+        ex_(s.get_executor()),
+        sock_(std::move(s)),
+        timer_(ex_),
+        reader_(ctx.cfg.max_message_bytes),
+        home_(ex_.template target<net::io_context::executor_type>()),
         fmt_(fmt) {}
   ~ws_session() override { ctx_.sessions.remove(this); }
 
-  void run(http::request<http::string_body> req, std::string user,
-           std::string remote, bool echo_subprotocol) {
-    ws_.set_option(websocket::stream_base::timeout{
-        ctx_.cfg.handshake_timeout, ctx_.cfg.idle_timeout, true});
-    beast::get_lowest_layer(ws_).expires_never();
-    // The size limit is checked in on_read: Beast's own check (Boost 1.81)
-    // tears the socket down with the rest of the message unread, so the peer
-    // gets a reset (browsers report 1006) instead of the 1009 close frame.
-    ws_.read_message_max(0);
-    ws_.set_option(websocket::stream_base::decorator(
-        [proto = subprotocol_name(fmt_),
-         echo_subprotocol](websocket::response_type& res) {
-          res.set(http::field::server, "chatd");
-          if (echo_subprotocol)
-            res.set(http::field::sec_websocket_protocol, proto);
-        }));
-    ws_.async_accept(
-        req, [self = this->shared_from_this(), user = std::move(user),
-              remote = std::move(remote)](beast::error_code ec) mutable {
-          self->on_accept(ec, std::move(user), remote);
-        });
+  // `response` is the 101 answer, `early` what the client sent after its
+  // request (frames it did not wait to send).
+  void run(std::string response, std::string_view early, std::string user,
+           std::string_view remote) {
+    beast::error_code ec;
+    sock_.non_blocking(true, ec);
+    out_ = std::move(response);
+    in_.assign(early);
+    ctx_.attach(shared_from_this(), std::move(user), transport_kind::ws,
+                remote);
+    v1::ServerFrame welcome;
+    welcome.mutable_welcome()->set_connection_id(id());
+    welcome.mutable_welcome()->set_user(this->user());
+    put(encode(welcome, fmt_));
+    // What attach handed over was posted; once it is written, deliveries
+    // routed on this thread may skip the post without overtaking it.
+    net::post(ex_, [self = shared_from_this()] { self->live_ = true; });
+    last_read_ = clock::now();
+    arm_timer();
+    if (!in_.empty()) parse(in_.data(), in_.size(), true);
+    flush();
+    if (!done_) wait_read();
   }
 
   void deliver(envelope_ptr env) override {
-    net::post(ws_.get_executor(), [self = this->shared_from_this(),
-                                   env = std::move(env)]() mutable {
-      self->enqueue({std::move(env), {}});
+    if (home_ && home_->running_in_this_thread() && live_) {
+      put(env->encoded(fmt_));  // routed on this thread: no hop
+      return flush_soon();
+    }
+    net::post(ex_, [self = shared_from_this(), env = std::move(env)] {
+      self->put(env->encoded(self->fmt_));
+      self->flush_soon();
     });
   }
 
   void notify(v1::ServerFrame frame) override {
-    net::post(ws_.get_executor(), [self = this->shared_from_this(),
-                                   bytes = encode(frame, fmt_)]() mutable {
-      self->enqueue({nullptr, std::move(bytes)});
+    net::post(ex_, [self = shared_from_this(), bytes = encode(frame, fmt_)] {
+      self->put(bytes);
+      self->flush_soon();
     });
   }
 
   void close(close_code code, std::string_view reason) override {
-    net::post(ws_.get_executor(),
-              [self = this->shared_from_this(), code, r = std::string(reason)] {
-                self->begin_close(code, r);
-              });
+    net::post(ex_, [self = shared_from_this(), code, r = std::string(reason)] {
+      self->begin_close(static_cast<std::uint16_t>(code), r);
+    });
   }
 
   void shutdown() override {
@@ -111,315 +105,338 @@ class ws_session final
   }
 
   void terminate() override {
-    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
-      beast::get_lowest_layer(self->ws_).close();
-    });
+    net::post(ex_, [self = shared_from_this()] { self->end("terminated"); });
   }
 
  private:
-  void on_accept(beast::error_code ec, std::string user,
-                 std::string_view remote) {
-    if (ec) {
-      ctx_.log(log_level::debug, "websocket handshake: " + ec.message());
+  using clock = std::chrono::steady_clock;
+  // Reads that drain a busy socket before others get a turn.
+  static constexpr int reads_per_turn = 4;
+
+  // The thread's read buffer: every session of the thread reads into it and
+  // is done with it before its handler returns.
+  static std::string& read_buffer() {
+    thread_local std::string buf(64 * 1024, '\0');
+    return buf;
+  }
+
+  // Frees a buffer's memory. (Assigning an empty string would not:
+  // libstdc++ keeps the old allocation then.)
+  static void release(std::string& s) noexcept { std::string().swap(s); }
+
+  void wait_read() {
+    sock_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](beast::error_code ec) {
+                       self->on_readable(ec);
+                     });
+  }
+
+  void on_readable(beast::error_code ec) {
+    if (ec || done_) return end(ec ? ec.message() : "");
+    std::string& buf = read_buffer();
+    for (int turn = 0; turn < reads_per_turn; ++turn) {
+      const std::size_t n = sock_.read_some(net::buffer(buf), ec);
+      if (ec == net::error::would_block) break;
+      if (ec) return end(ec == net::error::eof ? "" : ec.message());
+      last_read_ = clock::now();
+      if (discard_) continue;
+      if (in_.empty()) {
+        parse(buf.data(), n, false);
+      } else {
+        in_.append(buf.data(), n);
+        parse(in_.data(), in_.size(), true);
+      }
+      if (done_ || peer_closed_) break;
+      if (n < buf.size() && !discard_) break;  // drained
+      if (turn + 1 == reads_per_turn) {        // more may wait: let others run
+        flush();
+        net::post(ex_, [self = shared_from_this()] { self->on_readable({}); });
+        return;
+      }
+    }
+    flush();
+    if (!done_ && !peer_closed_) wait_read();
+  }
+
+  // Handles every complete frame in data[0, size); keeps an incomplete one
+  // in in_ (`owned`: data is in_ itself).
+  void parse(char* data, std::size_t size, bool owned) {
+    std::size_t used = 0;
+    while (!done_ && !peer_closed_ && !discard_) {
+      ws::event ev;
+      const std::size_t n = reader_.next(data + used, size - used, ev);
+      used += n;
+      if (ev.what == ws::event::need_more) {
+        if (n == 0) break;
+        continue;
+      }
+      on_frame(ev);
+    }
+    if (done_ || peer_closed_ || discard_) {
+      release(in_);
       return;
     }
-    accepted_ = true;
-    started_ = clock::now();
-    arm_watch(started_);
-    ctx_.attach(this->shared_from_this(), std::move(user), transport_kind::ws,
-                remote);
-    after_handover();
-    v1::ServerFrame welcome;
-    welcome.mutable_welcome()->set_connection_id(id());
-    welcome.mutable_welcome()->set_user(this->user());
-    enqueue({nullptr, encode(welcome, fmt_)});
-    if (closing_) do_close();  // a stop arrived during the handshake
-    do_read();
-  }
-
-  // Reads a message piece by piece, so that one over the limit is never
-  // buffered past it.
-  void do_read() {
-    const std::size_t room = ctx_.cfg.max_message_bytes + 1 - buf_.size();
-    ws_.async_read_some(
-        buf_, room,
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-          self->on_read(ec);
-        });
-  }
-
-  void on_read(beast::error_code ec) {
-    if (ec) return finish(ec);
-    if (!ws_.is_message_done()) {
-      // What the current frame's header claims, less what has been read
-      // of it: a frame that claims more than the limit is refused before
-      // it arrives. (RFC 6455: a 64-bit length has its top bit clear.)
-      const std::size_t rest = ws_.read_size_hint(1);
-      if (rest >= (std::size_t{1} << 63) - buf_.size()) {
-        return end_early(close_code::protocol_error,
-                         "frame length with the top bit set");
-      }
-      if (buf_.size() + rest > ctx_.cfg.max_message_bytes) return too_big();
-      return do_read();
+    if (owned) {
+      in_.erase(0, used);
+    } else if (used < size) {
+      in_.assign(data + used, size - used);
     }
-    if (buf_.size() > ctx_.cfg.max_message_bytes) return too_big();
-    const auto data = buf_.cdata();
-    const std::string_view bytes(static_cast<const char*>(data.data()),
-                                 data.size());
-    v1::ClientFrame frame;
+    if (in_.empty()) release(in_);  // an idle connection holds none
+  }
+
+  void on_frame(const ws::event& ev) {
+    switch (ev.what) {
+      case ws::event::message:
+        if (!closing_) on_message(ev);
+        return;
+      case ws::event::ping:
+        if (!close_sent_) {
+          ws::append_frame(out_, ws::opcode::pong, ev.payload);
+        }
+        return;
+      case ws::event::pong:
+        return;
+      case ws::event::close:
+        peer_closed_ = true;
+        if (!close_sent_) {  // echo the peer's code, as RFC 6455 asks
+          const std::uint16_t code = ev.code == ws::close_code::no_status
+                                         ? ws::close_code::normal
+                                         : ev.code;
+          send_close(code, "");
+        }
+        ctx_.detach(*this, transport_kind::ws);
+        return;
+      case ws::event::fail:
+        fail(ev.code, ev.payload);
+        return;
+      case ws::event::need_more:
+        return;
+    }
+  }
+
+  void on_message(const ws::event& ev) {
+    // Decoded into the thread's frame, reused: a send allocates nothing.
+    thread_local v1::ClientFrame frame;
     const auto err = decode(
-        bytes, ws_.got_text() ? wire_format::json : wire_format::protobuf,
+        ev.payload,
+        ev.op == ws::opcode::text ? wire_format::json : wire_format::protobuf,
         frame);
-    buf_.consume(buf_.size());
-    if (!err && frame.has_send()) {
-      switch (limiter_.admit(clock::now())) {
-        case rate_limiter::verdict::pass:
-          break;
-        case rate_limiter::verdict::refuse:
-          enqueue(
-              {nullptr, encode(rate_limited(ctx_.cfg, frame.send()), fmt_)});
-          return do_read();
-        case rate_limiter::verdict::close:
-          enqueue(
-              {nullptr, encode(rate_limited(ctx_.cfg, frame.send()), fmt_)});
-          return end_early(close_code::policy_violation, "rate limit exceeded");
-      }
-    }
     const v1::ServerFrame answer =
         err ? make_error(err->code, err->message) : ctx_.handle(*this, frame);
     if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET) {
-      enqueue({nullptr, encode(answer, fmt_)});
+      put(encode(answer, fmt_));
     }
-    do_read();
   }
 
-  // Closes with 1009 through the close handshake, which reads and drops the
-  // rest of the message. No read follows, so the session ends here.
-  void too_big() {
-    buf_.clear();
-    end_early(close_code::too_big, "message too big");
-  }
-
-  // Closes for something the peer did (or failed to do), and leaves the
-  // registry now: nothing more is delivered here.
-  void end_early(close_code code, std::string_view why) {
+  // The peer broke the protocol (or a limit): close with `code` and read
+  // nothing more from it.
+  void fail(std::uint16_t code, std::string_view why) {
     if (ctx_.log.enabled(log_level::debug)) {
       ctx_.log(log_level::debug, "connection " + id() + ": " +
                                      std::string(why) + ", closing " +
-                                     std::to_string(static_cast<int>(code)));
+                                     std::to_string(code));
     }
-    begin_close(code, std::string(why));
+    discard_ = true;  // what follows is not read: it is not trusted
+    begin_close(code, why);
     ctx_.detach(*this, transport_kind::ws);
   }
 
-  // A reader this far behind is cut off. What was queued for it is dropped
-  // here but not lost: the inbox keeps every message until it is acked.
-  void overflow() {
-    overflowed_ = true;
-    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
-    queued_bytes_ = queue_.empty() ? 0 : queue_.front().counted;
-    ctx_.log(log_level::info,
-             "connection " + id() + ": send queue over " +
-                 std::to_string(ctx_.cfg.max_send_queue_bytes) +
-                 " bytes, closing 1013");
-    end_early(close_code::try_again_later, "send queue full");
+  // Appends one data frame for `payload` to the output.
+  void put(std::string_view payload) {
+    if (done_ || close_sent_) return;
+    ws::append_frame(
+        out_, fmt_ == wire_format::json ? ws::opcode::text : ws::opcode::binary,
+        payload);
   }
 
-  // attach() posted the user's inbox to this thread; what is posted now
-  // runs after it. That handover is exempt from the queue's bound: it is
-  // bounded by the inbox, whose envelopes the queue shares, and a user
-  // coming back to a full inbox has not fallen behind.
-  void after_handover() {
-    net::post(ws_.get_executor(),
-              [self = this->shared_from_this()] { self->handed_over_ = true; });
-  }
-
-  // One timer for the write deadline and the lifetime: it wakes at the
-  // nearer of the two and re-arms, instead of being reset on every write.
-  void arm_watch(clock::time_point now) {
-    auto at = now + ctx_.cfg.write_timeout;
-    if (writing_ || close_sent_) at = write_started_ + ctx_.cfg.write_timeout;
-    if (ctx_.cfg.max_connection_lifetime.count() > 0 && !closing_)
-      at = std::min(at, started_ + ctx_.cfg.max_connection_lifetime);
-    watch_.expires_at(at);
-    watch_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-      if (!ec) self->on_watch();
+  // Writes what is queued once the handlers already posted to this thread
+  // (other deliveries, likely) have added theirs.
+  void flush_soon() {
+    if (flush_posted_ || writing_) return;
+    flush_posted_ = true;
+    net::post(ex_, [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->flush();
     });
   }
 
-  void on_watch() {
-    if (done_) return;
-    const auto now = clock::now();
-    if ((writing_ || close_sent_) &&
-        now - write_started_ >= ctx_.cfg.write_timeout) {
-      ctx_.log(log_level::info,
-               "connection " + id() + ": write timed out, closing the socket");
-      beast::get_lowest_layer(ws_).close();
-      return;
+  // One write for everything queued: first without waiting, and what the
+  // socket does not take at once goes out asynchronously.
+  void flush() {
+    if (writing_ || done_) return;
+    if (out_.empty()) return after_write();
+    beast::error_code ec;
+    const std::size_t n = sock_.write_some(net::buffer(out_), ec);
+    if (ec && ec != net::error::would_block) return end(ec.message());
+    if (!ec && n == out_.size()) {
+      release(out_);  // given back: an idle connection holds none
+      return after_write();
     }
-    const auto life = ctx_.cfg.max_connection_lifetime;
-    if (life.count() > 0 && !closing_ && now - started_ >= life)
-      begin_close(close_code::going_away, "max connection lifetime");
-    arm_watch(now);
-  }
-
-  void finish(beast::error_code ec) {
-    if (ec != websocket::error::closed && ctx_.log.enabled(log_level::debug)) {
-      ctx_.log(log_level::debug,
-               "connection " + id() + " ended: " + ec.message());
-    }
-    done_ = true;
-    watch_.cancel();
-    if (!writing_)
-      queue_.clear();  // else on_write does, once the write lets go
-    ctx_.detach(*this, transport_kind::ws);
-  }
-
-  // Starts a write when the queue goes from empty to one; on_write drains it.
-  void enqueue(outgoing item) {
-    if (done_ || close_sent_ || overflowed_) return;
-    if (handed_over_) item.counted = item.bytes(fmt_).size();
-    queued_bytes_ += item.counted;
-    if (queued_bytes_ > ctx_.cfg.max_send_queue_bytes) return overflow();
-    queue_.push_back(std::move(item));
-    if (!writing_ && accepted_) do_write();
-  }
-
-  void do_write() {
+    sending_.swap(out_);  // out_ is left empty, holding nothing
+    if (!ec) sending_.erase(0, n);
     writing_ = true;
     write_started_ = clock::now();
-    ws_.text(fmt_ == wire_format::json);
-    ws_.async_write(
-        net::buffer(queue_.front().bytes(fmt_)),
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-          self->on_write(ec);
+    net::async_write(
+        sock_, net::buffer(sending_),
+        [self = shared_from_this()](beast::error_code wec, std::size_t) {
+          self->on_write(wec);
         });
   }
 
   void on_write(beast::error_code ec) {
     writing_ = false;
-    if (ec || done_) {
-      queue_.clear();  // the read side sees the failure and finishes
-      queued_bytes_ = 0;
-      return;
-    }
-    queued_bytes_ -= queue_.front().counted;
-    queue_.pop_front();
-    if (!queue_.empty()) return do_write();
-    if (closing_) do_close();
+    release(sending_);
+    if (ec) return end(ec.message());
+    if (!out_.empty()) return flush();
+    after_write();
   }
 
-  void begin_close(close_code code, std::string reason) {
+  // Everything queued is on the wire.
+  void after_write() {
+    if (!close_sent_) return;
+    if (peer_closed_) return end("");  // the close handshake is complete
+    if (discard_ && !fin_sent_) {
+      // A failed connection: tell the peer we are done, and read (and drop)
+      // until it closes too, so that it gets the close frame rather than a
+      // reset for the bytes it is still sending.
+      fin_sent_ = true;
+      beast::error_code ec;
+      sock_.shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  void begin_close(std::uint16_t code, std::string_view reason) {
     if (closing_ || done_) return;
     closing_ = true;
-    reason_ = websocket::close_reason(static_cast<websocket::close_code>(code),
-                                      reason);
-    if (!accepted_) return;  // on_accept closes once the handshake is done
-    if (!writing_ && queue_.empty()) do_close();
+    send_close(code, reason);
   }
 
-  void do_close() {
-    if (close_sent_) return;
+  void send_close(std::uint16_t code, std::string_view reason) {
+    if (close_sent_ || done_) return;
+    closing_ = true;
+    ws::append_close(out_, code, reason);
     close_sent_ = true;
-    write_started_ = clock::now();
-    ws_.async_close(reason_, [self = this->shared_from_this()](
-                                 beast::error_code) { self->watch_.cancel(); });
+    close_deadline_ = clock::now() + close_wait;
+    arm_timer();
+    flush();
   }
+
+  // The session's one timer: pings an idle peer, drops one that stays
+  // silent, and ends a close handshake the peer does not finish.
+  void arm_timer() {
+    if (done_) return;
+    // Unanswered ping: wait out the idle timeout; else ping when due.
+    auto at = last_read_ +
+              (last_ping_ > last_read_ ? ctx_.cfg.idle_timeout : ping_after());
+    if (close_sent_) at = close_deadline_;
+    timer_.expires_at(at);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->on_timer();
+    });
+  }
+
+  void on_timer() {
+    if (done_) return;
+    const auto now = clock::now();
+    if (close_sent_) {
+      if (now >= close_deadline_) return end("close handshake timed out");
+    } else if (now - last_read_ >= ctx_.cfg.idle_timeout) {
+      return end("idle timeout");
+    } else if (now - last_read_ >= ping_after() && last_ping_ <= last_read_) {
+      last_ping_ = now;
+      ws::append_frame(out_, ws::opcode::ping, "");
+      flush();
+    }
+    arm_timer();
+  }
+
+  clock::duration ping_after() const { return ctx_.cfg.idle_timeout / 2; }
+
+  // Closes the socket and leaves the registry; idempotent.
+  void end(std::string_view why) {
+    if (done_) return;
+    done_ = true;
+    if (!why.empty() && ctx_.log.enabled(log_level::debug)) {
+      ctx_.log(log_level::debug,
+               "connection " + id() + " ended: " + std::string(why));
+    }
+    beast::error_code ec;
+    sock_.shutdown(tcp::socket::shutdown_both, ec);
+    sock_.close(ec);
+    timer_.cancel();
+    release(out_);
+    release(in_);
+    ctx_.detach(*this, transport_kind::ws);
+  }
+
+  static constexpr std::chrono::seconds close_wait{5};
 
   context& ctx_;
-  ip_limits::ticket ticket_;  // its place under the per-address caps
-  websocket::stream<Stream> ws_;
-  net::steady_timer watch_;  // write deadline and lifetime
-  beast::flat_buffer buf_;
-  rate_limiter limiter_;
+  net::any_io_executor ex_;
+  tcp::socket sock_;
+  net::steady_timer timer_;
+  ws::reader reader_;
+  std::string in_;       // an incomplete frame, carried to the next read
+  std::string out_;      // frames for the next write
+  std::string sending_;  // frames in an asynchronous write
+  // The shard's executor, inside the socket's: to tell its thread.
+  const net::io_context::executor_type* home_;
+  clock::time_point last_read_{};
+  clock::time_point last_ping_{};
+  clock::time_point write_started_{};
+  clock::time_point close_deadline_{};
   wire_format fmt_;
-  std::deque<outgoing> queue_;
-  std::size_t queued_bytes_ = 0;  // of queue_, the frame being written too
-  websocket::close_reason reason_;
-  clock::time_point started_{};        // accepted
-  clock::time_point write_started_{};  // the current write or close began
-  bool accepted_ = false;
-  bool overflowed_ = false;
-  bool handed_over_ = false;
+  bool live_ = false;
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
+  bool peer_closed_ = false;
+  bool discard_ = false;
+  bool fin_sent_ = false;
   bool done_ = false;
 };
 
 // A plain HTTP connection: serves small requests until it upgrades.
-template <class Stream>
-class http_session final
-    : public session_base,
-      public std::enable_shared_from_this<http_session<Stream>> {
+class http_session final : public session_base,
+                           public std::enable_shared_from_this<http_session> {
  public:
-  // A null ticket: a per-address cap refuses this connection, and every
-  // request on it is answered 429.
-  http_session(context& ctx, ip_limits::ticket t, tcp::socket&& s)
-      : ctx_(ctx),
-        ticket_(std::move(t)),
-        ex_(s.get_executor()),
-        stream_(make_stream<Stream>(ctx, std::move(s))) {}
+  http_session(context& ctx, tcp::socket&& s)
+      : ctx_(ctx), ex_(s.get_executor()), stream_(std::move(s)) {}
   ~http_session() override { ctx_.sessions.remove(this); }
 
   void run() {
-    net::dispatch(ex_, [self = this->shared_from_this()] { self->start(); });
+    net::dispatch(ex_, [self = shared_from_this()] { self->do_read(); });
   }
 
   void shutdown() override { terminate(); }
   void terminate() override {
-    net::post(ex_, [self = this->shared_from_this()] {
+    net::post(ex_, [self = shared_from_this()] {
       self->stopping_ = true;
-      if (!self->upgraded_) beast::get_lowest_layer(self->stream_).close();
+      if (!self->upgraded_) self->stream_.close();
     });
   }
 
  private:
-  // The TLS handshake first, within the handshake deadline; plaintext to
-  // a TLS port fails it and is closed.
-  void start() {
-    if constexpr (is_tls<Stream>) {
-      beast::get_lowest_layer(stream_).expires_after(
-          ctx_.cfg.handshake_timeout);
-      stream_.async_handshake(
-          net::ssl::stream_base::server,
-          [self = this->shared_from_this()](beast::error_code ec) {
-            if (!ec) return self->do_read();
-            self->ctx_.log(log_level::debug, "tls handshake: " + ec.message());
-          });
-    } else {
-      do_read();
-    }
-  }
-
   void do_read() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(64 * 1024);
-    beast::get_lowest_layer(stream_).expires_after(ctx_.cfg.handshake_timeout);
+    stream_.expires_after(ctx_.cfg.handshake_timeout);
     http::async_read(
         stream_, buf_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
           self->on_read(ec);
         });
   }
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream) {
-      beast::get_lowest_layer(stream_).socket().shutdown(
-          tcp::socket::shutdown_send, ec);
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
       return;
     }
     if (ec) return;
     auto req = parser_->release();
-    if (!ticket_) {
-      ctx_.refused(transport_kind::ws, remote_text(), refusal::too_many, 429,
-                   "too many connections from this address");
-      return respond(
-          text_response(req.version(), http::status::too_many_requests,
-                        "too many connections from this address\n"),
-          false);
-    }
     if (websocket::is_upgrade(req)) return upgrade(std::move(req));
     respond(answer_http(ctx_, req), req.keep_alive());
   }
@@ -435,7 +452,18 @@ class http_session final
     if (target.substr(0, target.find('?')) != "/ws") {
       return refuse(refusal::not_found, http::status::not_found, "not found");
     }
-    const std::string user = authenticate(req, remote);
+    http::status bad_status;
+    if (const auto why = bad_handshake(req, bad_status); !why.empty()) {
+      ctx_.refused(transport_kind::ws, remote, refusal::bad_handshake,
+                   static_cast<unsigned>(bad_status), why);
+      auto res =
+          text_response(req.version(), bad_status, std::string(why) + "\n");
+      if (bad_status == http::status::upgrade_required) {
+        res.set(http::field::sec_websocket_version, "13");
+      }
+      return respond(std::move(res), false);
+    }
+    std::string user = authenticate(req, remote);
     if (user.empty()) return;  // refused, and answered
     const auto offered = req[http::field::sec_websocket_protocol];
     const auto fmt = negotiate_subprotocol(offered);
@@ -448,10 +476,55 @@ class http_session final
       return refuse(refusal::shutting_down, http::status::service_unavailable,
                     "shutting down");
     upgraded_ = true;
-    auto ws = std::make_shared<ws_session<Stream>>(ctx_, std::move(stream_),
-                                                   *fmt, std::move(ticket_));
+    http::response<http::empty_body> res{http::status::switching_protocols,
+                                         req.version()};
+    res.set(http::field::server, "chatd");
+    res.set(http::field::upgrade, "websocket");
+    res.set(http::field::connection, "Upgrade");
+    websocket::detail::sec_ws_accept_type accept;
+    websocket::detail::make_sec_ws_accept(accept,
+                                          req[http::field::sec_websocket_key]);
+    res.set(http::field::sec_websocket_accept,
+            beast::string_view(accept.data(), accept.size()));
+    if (!offered.empty()) {
+      res.set(http::field::sec_websocket_protocol, subprotocol_name(*fmt));
+    }
+    const auto early = buf_.cdata();
+    auto ws =
+        std::make_shared<ws_session>(ctx_, stream_.release_socket(), *fmt);
     ctx_.sessions.add(ws);
-    ws->run(std::move(req), user, remote, !offered.empty());
+    ws->run(head_of(res),
+            {static_cast<const char*>(early.data()), early.size()},
+            std::move(user), remote);
+  }
+
+  // The response head as bytes (an empty body has none).
+  static std::string head_of(const http::response<http::empty_body>& res) {
+    std::ostringstream os;
+    os << res.base();
+    return std::move(os).str();
+  }
+
+  // What RFC 6455 section 4.2.1 asks of an opening handshake beyond the
+  // Upgrade and Connection headers (websocket::is_upgrade checked those);
+  // an empty string when it holds.
+  static std::string_view bad_handshake(
+      const http::request<http::string_body>& req, http::status& st) {
+    st = http::status::bad_request;
+    if (req.method() != http::verb::get) return "websocket upgrade needs GET";
+    if (req.version() < 11) return "websocket upgrade needs HTTP/1.1";
+    const auto key = req[http::field::sec_websocket_key];
+    std::uint8_t raw[24];
+    if (key.size() != 24 || beast::detail::base64::decoded_size(24) < 16 ||
+        beast::detail::base64::decode(raw, key.data(), key.size()).first !=
+            16) {
+      return "bad Sec-WebSocket-Key";
+    }
+    if (req[http::field::sec_websocket_version] != "13") {
+      st = http::status::upgrade_required;
+      return "unsupported Sec-WebSocket-Version: use 13";
+    }
+    return {};
   }
 
   // Runs the handshake through the authenticate hook; answers a refusal
@@ -476,22 +549,19 @@ class http_session final
     return std::move(r.user);
   }
 
-  std::string remote_text() const {
-    return peer_address(beast::get_lowest_layer(stream_).socket());
-  }
+  std::string remote_text() const { return peer_address(stream_.socket()); }
 
   void respond(http::response<http::string_body>&& res, bool keep_alive) {
     res.keep_alive(keep_alive);
     auto sp =
         std::make_shared<http::response<http::string_body>>(std::move(res));
     http::async_write(stream_, *sp,
-                      [self = this->shared_from_this(), sp, keep_alive](
+                      [self = shared_from_this(), sp, keep_alive](
                           beast::error_code ec, std::size_t) {
                         if (ec) return;
                         if (!keep_alive || self->stopping_) {
-                          beast::get_lowest_layer(self->stream_)
-                              .socket()
-                              .shutdown(tcp::socket::shutdown_send, ec);
+                          self->stream_.socket().shutdown(
+                              tcp::socket::shutdown_send, ec);
                           return;
                         }
                         self->do_read();
@@ -499,9 +569,8 @@ class http_session final
   }
 
   context& ctx_;
-  ip_limits::ticket ticket_;  // its place under the per-address caps
   net::any_io_executor ex_;
-  Stream stream_;
+  beast::tcp_stream stream_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool upgraded_ = false;
@@ -512,15 +581,8 @@ class http_session final
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx) {
   return std::make_unique<listening_transport>(
-      ctx, "ws", ctx.cfg.listen,
-      [&ctx](listener::socket s, ip_limits::ticket t) {
-        if (ctx.tls) {
-          start_session<http_session<tls_stream>>(ctx, std::move(s),
-                                                  std::move(t));
-        } else {
-          start_session<http_session<beast::tcp_stream>>(ctx, std::move(s),
-                                                         std::move(t));
-        }
+      ctx, "ws", ctx.cfg.listen, [&ctx](listener::socket s) {
+        start_session<http_session>(ctx, std::move(s));
       });
 }
 
