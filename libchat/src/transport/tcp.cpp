@@ -3,6 +3,7 @@
 // `close` frame carrying a WebSocket close code.
 #include <chat/framing.hpp>
 
+#include "auth/expiry.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
@@ -38,6 +39,7 @@ class tcp_session final : public connection,
       : ctx_(ctx),
         sock_(std::move(s)),
         timer_(sock_.get_executor()),
+        expiry_(sock_.get_executor()),
         reader_(ctx.cfg.max_message_bytes) {}
   ~tcp_session() override { ctx_.sessions.remove(this); }
 
@@ -152,6 +154,7 @@ class tcp_session final : public connection,
     authed_ = true;
     ctx_.attach(shared_from_this(), std::move(r.user), transport_kind::tcp,
                 remote_text);
+    expiry_.arm(weak_from_this(), r.expires_at);
     arm_timer(ctx_.cfg.idle_timeout);
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());
@@ -266,6 +269,7 @@ class tcp_session final : public connection,
   context& ctx_;
   tcp::socket sock_;
   net::steady_timer timer_;
+  expiry_timer expiry_;
   delimited_reader reader_;
   std::array<char, 16 * 1024> rbuf_;
   std::deque<framed> queue_;

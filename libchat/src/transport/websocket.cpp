@@ -1,5 +1,7 @@
 // The WebSocket transport: HTTP on one port, `GET /ws` upgrades; the plain
 // HTTP endpoints are in http_routes.cpp.
+#include "auth/expiry.hpp"
+#include "auth/origin.hpp"
 #include "transport/http_auth.hpp"
 #include "transport/http_routes.hpp"
 #include "transport/listener.hpp"
@@ -31,11 +33,16 @@ class ws_session final : public connection,
                          public std::enable_shared_from_this<ws_session> {
  public:
   ws_session(context& ctx, beast::tcp_stream&& stream, wire_format fmt)
-      : ctx_(ctx), ws_(std::move(stream)), fmt_(fmt) {}
+      : ctx_(ctx),
+        ws_(std::move(stream)),
+        expiry_(ws_.get_executor()),
+        fmt_(fmt) {}
   ~ws_session() override { ctx_.sessions.remove(this); }
 
-  void run(http::request<http::string_body> req, std::string user,
+  // An empty `auth.user` means the token comes in the first frame.
+  void run(http::request<http::string_body> req, auth_result auth,
            std::string remote, bool echo_subprotocol) {
+    remote_ = std::move(remote);
     ws_.set_option(websocket::stream_base::timeout{
         ctx_.cfg.handshake_timeout, ctx_.cfg.idle_timeout, true});
     beast::get_lowest_layer(ws_).expires_never();
@@ -50,11 +57,10 @@ class ws_session final : public connection,
           if (echo_subprotocol)
             res.set(http::field::sec_websocket_protocol, proto);
         }));
-    ws_.async_accept(
-        req, [self = shared_from_this(), user = std::move(user),
-              remote = std::move(remote)](beast::error_code ec) mutable {
-          self->on_accept(ec, std::move(user), remote);
-        });
+    ws_.async_accept(req, [self = shared_from_this(), auth = std::move(auth)](
+                              beast::error_code ec) mutable {
+      self->on_accept(ec, std::move(auth));
+    });
   }
 
   void deliver(envelope_ptr env) override {
@@ -90,21 +96,46 @@ class ws_session final : public connection,
   }
 
  private:
-  void on_accept(beast::error_code ec, std::string user,
-                 std::string_view remote) {
+  void on_accept(beast::error_code ec, auth_result auth) {
     if (ec) {
       ctx_.log(log_level::debug, "websocket handshake: " + ec.message());
       return;
     }
     accepted_ = true;
-    ctx_.attach(shared_from_this(), std::move(user), transport_kind::ws,
-                remote);
+    if (auth.user.empty()) {
+      expiry_.arm_after(weak_from_this(), ctx_.cfg.handshake_timeout,
+                        "handshake timeout");
+    } else {
+      admit(std::move(auth));
+    }
+    if (closing_) do_close();  // a stop arrived during the handshake
+    do_read();
+  }
+
+  void admit(auth_result auth) {
+    ctx_.attach(shared_from_this(), std::move(auth.user), transport_kind::ws,
+                remote_);
+    expiry_.arm(weak_from_this(), auth.expires_at);
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());
     welcome.mutable_welcome()->set_user(this->user());
     enqueue({nullptr, encode(welcome, fmt_)});
-    if (closing_) do_close();  // a stop arrived during the handshake
-    do_read();
+  }
+
+  // The first frame of a connection upgraded without a token: a hello the
+  // authenticate hook accepts, or an error and 1008.
+  void on_hello(const v1::ClientFrame* frame) {
+    auth_result r = auth_result::refuse(401, "the first frame must be a hello");
+    if (frame && frame->frame_case() == v1::ClientFrame::kHello) {
+      const v1::Hello& h = frame->hello();
+      r = ctx_.authenticate({"ws", remote_, {}, h.user(), h.token(), {}});
+    }
+    if (!r.user.empty()) return admit(std::move(r));
+    ctx_.refused(transport_kind::ws, remote_, refusal_for(r.status), r.status,
+                 r.reason);
+    enqueue(
+        {nullptr, encode(make_error(errc::unauthenticated, r.reason), fmt_)});
+    begin_close(close_code::policy_violation, "unauthenticated");
   }
 
   // Reads a message piece by piece, so that one over the limit is never
@@ -130,6 +161,10 @@ class ws_session final : public connection,
         bytes, ws_.got_text() ? wire_format::json : wire_format::protobuf,
         frame);
     buf_.consume(buf_.size());
+    if (user().empty()) {  // not authenticated yet
+      on_hello(err ? nullptr : &frame);
+      return do_read();
+    }
     const v1::ServerFrame answer =
         err ? make_error(err->code, err->message) : ctx_.handle(*this, frame);
     if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET) {
@@ -206,6 +241,8 @@ class ws_session final : public connection,
 
   context& ctx_;
   websocket::stream<beast::tcp_stream> ws_;
+  expiry_timer expiry_;
+  std::string remote_;
   beast::flat_buffer buf_;
   wire_format fmt_;
   std::deque<outgoing> queue_;
@@ -272,8 +309,13 @@ class http_session final : public session_base,
     if (target.substr(0, target.find('?')) != "/ws") {
       return refuse(refusal::not_found, http::status::not_found, "not found");
     }
-    const std::string user = authenticate(req, remote);
-    if (user.empty()) return;  // refused, and answered
+    if (!origin_allowed(ctx_.cfg.allowed_origins, req[http::field::origin],
+                        req.count(http::field::origin) != 0)) {
+      return refuse(refusal::forbidden, http::status::forbidden,
+                    "origin not allowed");
+    }
+    auth_result auth = authenticate(req, remote);
+    if (auth.user.empty() && auth.status != 0) return;  // refused, answered
     const auto offered = req[http::field::sec_websocket_protocol];
     const auto fmt = negotiate_subprotocol(offered);
     if (!fmt) {
@@ -287,16 +329,20 @@ class http_session final : public session_base,
     upgraded_ = true;
     auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), *fmt);
     ctx_.sessions.add(ws);
-    ws->run(std::move(req), user, remote, !offered.empty());
+    ws->run(std::move(req), std::move(auth), remote, !offered.empty());
   }
 
   // Runs the handshake through the authenticate hook; answers a refusal
-  // itself and returns an empty name for it.
-  std::string authenticate(const http::request<http::string_body>& req,
+  // itself. An empty user with status 0: the token comes in the first frame.
+  auth_result authenticate(const http::request<http::string_body>& req,
                            std::string_view remote) {
     const std::string_view target = req.target();
     const auto user = query_param(target, "user");
     const auto token = query_param(target, "token");
+    if (ctx_.cfg.auth_in_first_frame && !token &&
+        !req[http::field::authorization].starts_with("Bearer ")) {
+      return auth_result::accept({});
+    }
     auth_result r = authenticate_request(ctx_, transport_kind::ws, req,
                                          {"ws",
                                           remote,
@@ -309,7 +355,7 @@ class http_session final : public session_base,
                             r.reason + "\n"),
               false);
     }
-    return std::move(r.user);
+    return r;
   }
 
   std::string remote_text() const { return peer_address(stream_.socket()); }
