@@ -239,9 +239,8 @@ jwt_claims jwt_validator::validate(std::string_view token,
     return refuse("malformed token");
   }
   const auto header = json_part(token.substr(0, dot1));
-  const auto payload = json_part(token.substr(dot1 + 1, dot2 - dot1 - 1));
   const auto sig = base64url_decode(token.substr(dot2 + 1));
-  if (!header || !payload || !sig) return refuse("malformed token");
+  if (!header || !sig) return refuse("malformed token");
 
   // The header names the algorithm and nothing else is taken from it: the
   // key is the one configured for that algorithm.
@@ -267,6 +266,9 @@ jwt_claims jwt_validator::validate(std::string_view token,
     return refuse("algorithm not allowed");
   }
   if (!good) return refuse("bad signature");
+  // Only a signed payload is parsed.
+  const auto payload = json_part(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload) return refuse("malformed token");
   return check_claims(*payload, opts_, now);
 }
 
