@@ -181,10 +181,15 @@ class Flags(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--threads", r.stderr)
 
-    def test_auth_other_than_none_is_refused(self):
+    def test_unknown_auth_mode_is_refused(self):
+        r = run_chatd("--auth", "ldap")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("expected none or jwt", r.stderr)
+
+    def test_auth_jwt_needs_a_key(self):
         r = run_chatd("--auth", "jwt")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("jwt", r.stderr)
+        self.assertIn("jwt needs a key", r.stderr)
 
     def test_apigw_listen_needs_a_callback(self):
         r = run_chatd("--apigw-listen", f"{HOST}:0")
