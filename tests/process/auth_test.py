@@ -13,11 +13,9 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -25,7 +23,7 @@ import unittest
 import websockets
 
 import chatd_test
-from chatd_test import HOST, STEP_TIMEOUT, Chatd, Peer, run_chatd
+from chatd_test import HOST, STEP_TIMEOUT, Chatd, Peer, upgrade
 
 SECRET = b"process-test-secret-at-least-32-bytes!"
 
@@ -52,22 +50,6 @@ def rs256(key_file, payload):
         ["openssl", "dgst", "-sha256", "-sign", key_file],
         input=f"{head}.{body}".encode(), capture_output=True, check=True).stdout
     return f"{head}.{body}.{b64(sig)}"
-
-
-def upgrade(port, path, headers=None):
-    conn = http.client.HTTPConnection(HOST, port, timeout=STEP_TIMEOUT)
-    try:
-        conn.request("GET", path, headers={
-            "Upgrade": "websocket",
-            "Connection": "Upgrade",
-            "Sec-WebSocket-Version": "13",
-            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-            **(headers or {}),
-        })
-        r = conn.getresponse()
-        return r.status, r.read().decode() if r.status != 101 else ""
-    finally:
-        conn.close()
 
 
 class Keys:
@@ -185,12 +167,5 @@ class AuthJwt(unittest.TestCase):
         self.assertIn('"event":"handshake_refused"', log)
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(f"usage: {sys.argv[0]} PATH/TO/chatd [unittest args...]")
-    chatd_test.CHATD = sys.argv.pop(1)
-    unittest.main(verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    chatd_test.main()

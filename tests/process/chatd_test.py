@@ -108,6 +108,24 @@ class Chatd:
         return [e for e in out if name is None or e["event"] == name]
 
 
+def upgrade(port, path, headers=None):
+    """Sends a WebSocket upgrade; returns (status, body) of the answer (the
+    body is empty for 101)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=STEP_TIMEOUT)
+    try:
+        conn.request("GET", path, headers={
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            **(headers or {}),
+        })
+        r = conn.getresponse()
+        return r.status, r.read().decode() if r.status != 101 else ""
+    finally:
+        conn.close()
+
+
 class Peer:
     """One WebSocket client speaking JSON, logging every frame it moves."""
 
@@ -314,19 +332,7 @@ class Serving(unittest.TestCase):
         cm.exception.close()
 
     def upgrade(self, path):
-        conn = http.client.HTTPConnection(HOST, self.server.port,
-                                          timeout=STEP_TIMEOUT)
-        try:
-            conn.request("GET", path, headers={
-                "Upgrade": "websocket",
-                "Connection": "Upgrade",
-                "Sec-WebSocket-Version": "13",
-                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-            })
-            r = conn.getresponse()
-            return r.status, r.read().decode()
-        finally:
-            conn.close()
+        return upgrade(self.server.port, path)
 
     def test_upgrade_without_user_is_400(self):
         for path in ("/ws", "/ws?user=", "/ws?user=a%20b"):
