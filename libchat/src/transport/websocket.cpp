@@ -162,7 +162,7 @@ class ws_session final : public connection,
         frame);
     buf_.consume(buf_.size());
     if (user().empty()) {  // not authenticated yet
-      on_hello(err ? nullptr : &frame);
+      if (!closing_) on_hello(err ? nullptr : &frame);
       return do_read();
     }
     const v1::ServerFrame answer =
