@@ -152,6 +152,15 @@ TEST(Jwt, ChecksTimesWithLeeway) {
   EXPECT_FALSE(jwt_validator::make(o, error));
 }
 
+TEST(Jwt, FarFutureExpiryIsClampedNotOverflowed) {
+  const auto c =
+      make(hs())->validate(hs256_token(secret, R"({"sub":"a","exp":1e300})"),
+                           std::chrono::system_clock::now());
+  EXPECT_EQ(c.error, "");
+  EXPECT_EQ(c.expires_at, auth_result::at_epoch_seconds(4102444800.0));
+  EXPECT_EQ(auth_result::at_epoch_seconds(-5), auth_result::time_point{});
+}
+
 TEST(Jwt, ChecksIssuerAndAudienceWhenConfigured) {
   auto o = hs();
   o.issuer = "https://issuer.example";

@@ -54,12 +54,9 @@ void set_authenticate(chat::hooks& h, py::object fn) {
       const auto t = r.cast<py::tuple>();
       if (t.size() == 2 && py::isinstance<py::str>(t[0])) {
         // (user, expires_at): seconds since the epoch, like time.time().
-        const std::chrono::duration<double> at(t[1].cast<double>());
         return chat::auth_result::accept(
             t[0].cast<std::string>(),
-            chat::auth_result::time_point(
-                std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                    at)));
+            chat::auth_result::at_epoch_seconds(t[1].cast<double>()));
       }
       const auto [status, reason] = r.cast<std::pair<unsigned, std::string>>();
       return chat::auth_result::refuse(status, reason);

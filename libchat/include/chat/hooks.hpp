@@ -51,6 +51,15 @@ struct auth_result {
   static auth_result refuse(unsigned status, std::string reason) {
     return {{}, status, std::move(reason), time_point::max()};
   }
+  /// Seconds since the epoch (a JWT's `exp`, Python's `time.time()`) as an
+  /// `expires_at`, clamped to 1970..2100 so that no value can overflow.
+  static time_point at_epoch_seconds(double seconds) noexcept {
+    constexpr double latest = 4'102'444'800.0;  // 2100-01-01T00:00:00Z
+    if (!(seconds < latest)) seconds = latest;  // NaN too
+    if (seconds < 0) seconds = 0;
+    return time_point(std::chrono::duration_cast<time_point::duration>(
+        std::chrono::duration<double>(seconds)));
+  }
 };
 
 enum class log_level { trace, debug, info, warn, error, off };

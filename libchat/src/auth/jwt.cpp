@@ -127,11 +127,7 @@ jwt_claims check_claims(const boost::json::object& p, const jwt_options& o,
     c.error = "wrong audience";
   } else {
     c.user = sub->get_string();
-    // Far-future dates are clamped so that the conversion cannot overflow.
-    const double until = std::min(*exp + leeway, 1e11);
-    c.expires_at =
-        sys_clock::time_point(std::chrono::duration_cast<sys_clock::duration>(
-            std::chrono::duration<double>(until)));
+    c.expires_at = auth_result::at_epoch_seconds(*exp + leeway);
   }
   return c;
 }
