@@ -17,6 +17,8 @@ CHAT_TEST_DEPS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-websockets python3-pytest
   chromium nodejs
+  openssl
+  clang libclang-rt-14-dev
 )
 # bench/compare: the Node.js ws relay (npm, which comes with it or as
 # Debian's `npm`, installs `ws`) and taskset (util-linux, always there).

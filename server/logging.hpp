@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chatd {
 
@@ -18,6 +19,9 @@ void install_logging(chat::hooks& h, log_format format);
 
 /// Writes one event line (for chatd's own events: listening, draining).
 void write_event(const chat::log_event& e);
+
+/// `text` with the value of every "token=" replaced by REDACTED.
+std::string redact_tokens(std::string_view text);
 
 /// One event as a JSON object without a newline; "ts" is `timestamp`.
 std::string format_json(const chat::log_event& e, std::string_view timestamp);

@@ -2,6 +2,7 @@
 // else is chat::server.
 #include <chat/server.hpp>
 
+#include "auth.hpp"
 #include "flags.hpp"
 #include "logging.hpp"
 #include "sources.hpp"
@@ -72,6 +73,10 @@ int main(int argc, char** argv) {
   }
   opts.cfg.files = chatd::load_web_client(opts, error);
   if (!error.empty()) {
+    std::fprintf(stderr, "chatd: invalid setting: %s\n", error.c_str());
+    return 2;
+  }
+  if (!cli.print_config && !chatd::install_auth(opts, error)) {
     std::fprintf(stderr, "chatd: invalid setting: %s\n", error.c_str());
     return 2;
   }

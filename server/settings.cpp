@@ -127,6 +127,26 @@ std::string check_node_id(std::string_view v) {
   return "";
 }
 
+// An origin as browsers serialize it: scheme://host[:port], lowercase, no
+// path, so that the exact match in the server is the right one.
+std::string check_origin(std::string_view v) {
+  const auto sep = v.find("://");
+  const auto host = sep == v.npos ? std::string_view{} : v.substr(sep + 3);
+  const auto scheme = v.substr(0, sep);
+  if (scheme != "http" && scheme != "https") {
+    return "expected https://host[:port]" + got(v);
+  }
+  if (host.empty()) return "expected https://host[:port]" + got(v);
+  for (const char c : host) {
+    if (!std::islower(static_cast<unsigned char>(c)) &&
+        !std::isdigit(static_cast<unsigned char>(c)) && c != '.' && c != '-' &&
+        c != ':' && c != '[' && c != ']') {
+      return "expected lowercase https://host[:port] with no path" + got(v);
+    }
+  }
+  return "";
+}
+
 const std::vector<setting> table = {
     {"listen",
      "WebSocket and HTTP address (default 127.0.0.1:8080); empty: off",
@@ -180,15 +200,77 @@ const std::vector<setting> table = {
      },
      [](const options& o) { return std::to_string(o.cfg.threads); }},
     {"auth",
-     "how clients prove who they are; \"none\" (the only mode): the user is "
-     "?user=NAME or the TCP hello. For development only",
+     "how clients prove who they are: \"jwt\" (a signed token: "
+     "Authorization: Bearer, ?token= or the first frame's hello.token; the "
+     "user is its sub; docs/security.md) or \"none\" (the default, for "
+     "development only: the user is ?user=NAME or the TCP hello)",
      [](std::string_view v, options& o) -> std::string {
-       if (v != "none")
-         return "only \"none\" is supported in this version" + got(v);
+       if (v != "none" && v != "jwt") return "expected none or jwt" + got(v);
        o.auth = v;
        return "";
      },
      [](const options& o) { return quote(o.auth); }},
+    {"jwt_hs256_secret_file",
+     "--auth jwt: a file holding the HS256 secret (32 bytes or more; one "
+     "trailing newline is dropped); pins HS256",
+     [](std::string_view v, options& o) -> std::string {
+       o.jwt_hs256_secret_file = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.jwt_hs256_secret_file); }},
+    {"jwt_public_key",
+     "--auth jwt: a PEM public key file; RSA (2048 bits or more) pins RS256, "
+     "EC P-256 pins ES256",
+     [](std::string_view v, options& o) -> std::string {
+       o.jwt_public_key_file = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.jwt_public_key_file); }},
+    {"jwt_issuer", "--auth jwt: the iss tokens must have (default: any)",
+     [](std::string_view v, options& o) -> std::string {
+       o.jwt.issuer = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.jwt.issuer); }},
+    {"jwt_audience",
+     "--auth jwt: a value tokens' aud must contain (default: any)",
+     [](std::string_view v, options& o) -> std::string {
+       o.jwt.audience = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.jwt.audience); }},
+    {"jwt_leeway",
+     "--auth jwt: clock skew allowed on exp and nbf, at most 60s "
+     "(default 0s)",
+     [](std::string_view v, options& o) {
+       milliseconds ms{};
+       auto e = parse_duration(v, milliseconds(0), seconds(60), ms);
+       if (e.empty()) o.jwt.leeway = duration_cast<seconds>(ms);
+       return e;
+     },
+     [](const options& o) {
+       return show_duration(duration_cast<milliseconds>(o.jwt.leeway));
+     }},
+    {"allowed_origin",
+     "a browser Origin allowed to open a WebSocket, exactly as browsers send "
+     "it: https://host[:port], lowercase (repeatable, or comma-separated); "
+     "set, other origins get 403 (default: any)",
+     [](std::string_view v, options& o) -> std::string {
+       for (std::string_view rest = v; !rest.empty();) {
+         const auto comma = rest.find(',');
+         const auto one = rest.substr(0, comma);
+         rest = comma == rest.npos ? "" : rest.substr(comma + 1);
+         if (auto e = check_origin(one); !e.empty()) return e;
+         o.cfg.allowed_origins.emplace_back(one);
+       }
+       return "";
+     },
+     [](const options& o) {
+       std::string all;
+       for (const auto& a : o.cfg.allowed_origins)
+         all.append(all.empty() ? "" : ",").append(a);
+       return quote(all);
+     }},
     {"log_level", "trace, debug, info, warn, error or off (default info)",
      [](std::string_view v, options& o) {
        return parse_level(v, o.cfg.hooks.min_level);

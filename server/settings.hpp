@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chat/config.hpp>
+#include <chat/jwt.hpp>
 
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ struct options {
 
   chat::config cfg;
   std::string auth = "none";
+  /// --auth jwt: files read at start (server/auth.cpp), the claims to check.
+  std::string jwt_hs256_secret_file;
+  std::string jwt_public_key_file;
+  chat::jwt_options jwt;
   log_format format = log_format::json;
   bool web = true;       ///< Serve the web client (server/web) at /.
   std::string web_root;  ///< Read it from here instead of the built-in copy.

@@ -47,11 +47,11 @@ std::vector<violation> violations() {
       {"invalid UTF-8 in text", f(0x81, "\xc3\x28"), 1007},
       {"invalid UTF-8 across fragments", f(0x01, "\"\xc3") + f(0x80, "\x28"),
        1007},
-      // The RFC names no code for a bad close reason (it is not a message,
-      // which 1007 is about); Beast answers 1002, which Autobahn (7.5.1)
-      // accepts as well as 1007.
+      // RFC 6455 section 8.1: data that is not UTF-8 where UTF-8 is
+      // required fails the connection as invalid data, 1007 (Autobahn's
+      // case 7.5.1 accepts it, as it does 1002).
       {"invalid UTF-8 in the close reason", f(0x88, be16(1000) + "\xff\xfe"),
-       1002},
+       1007},
       {"continuation without a start", f(0x80, "{}"), 1002},
       {"data frame inside a fragmented message", f(0x01, "{") + f(0x81, "}"),
        1002},

@@ -108,6 +108,24 @@ class Chatd:
         return [e for e in out if name is None or e["event"] == name]
 
 
+def upgrade(port, path, headers=None):
+    """Sends a WebSocket upgrade; returns (status, body) of the answer (the
+    body is empty for 101)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=STEP_TIMEOUT)
+    try:
+        conn.request("GET", path, headers={
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            **(headers or {}),
+        })
+        r = conn.getresponse()
+        return r.status, r.read().decode() if r.status != 101 else ""
+    finally:
+        conn.close()
+
+
 class Peer:
     """One WebSocket client speaking JSON, logging every frame it moves."""
 
@@ -181,10 +199,15 @@ class Flags(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--threads", r.stderr)
 
-    def test_auth_other_than_none_is_refused(self):
+    def test_unknown_auth_mode_is_refused(self):
+        r = run_chatd("--auth", "ldap")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("expected none or jwt", r.stderr)
+
+    def test_auth_jwt_needs_a_key(self):
         r = run_chatd("--auth", "jwt")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("jwt", r.stderr)
+        self.assertIn("jwt needs a key", r.stderr)
 
     def test_apigw_listen_needs_a_callback(self):
         r = run_chatd("--apigw-listen", f"{HOST}:0")
@@ -309,19 +332,7 @@ class Serving(unittest.TestCase):
         cm.exception.close()
 
     def upgrade(self, path):
-        conn = http.client.HTTPConnection(HOST, self.server.port,
-                                          timeout=STEP_TIMEOUT)
-        try:
-            conn.request("GET", path, headers={
-                "Upgrade": "websocket",
-                "Connection": "Upgrade",
-                "Sec-WebSocket-Version": "13",
-                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-            })
-            r = conn.getresponse()
-            return r.status, r.read().decode()
-        finally:
-            conn.close()
+        return upgrade(self.server.port, path)
 
     def test_upgrade_without_user_is_400(self):
         for path in ("/ws", "/ws?user=", "/ws?user=a%20b"):

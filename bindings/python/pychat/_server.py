@@ -11,7 +11,7 @@ from ._errors import error_from
 from ._types import DisconnectInfo, Handshake, Message, Receiver, Sent, Stats
 
 Body = Union[str, bytes]
-AuthVerdict = Union[str, None, Tuple[int, str]]
+AuthVerdict = Union[str, None, Tuple[int, str], Tuple[str, float]]
 
 # Servers still running when the interpreter exits are stopped first, so that
 # no I/O thread is left calling into a finalizing interpreter.
@@ -95,9 +95,12 @@ class Server:
 
     Hooks, all optional; with none set, routing never touches Python:
 
-    - ``on_connect(handshake) -> str | None | (status, reason)``: decides who
-      a connecting WebSocket/TCP client is. Return the user name to accept,
-      None to refuse with 403, or ``(401, "why")``. Runs on the client's I/O
+    - ``on_connect(handshake) -> str | None | (status, reason) | (user,
+      expires_at)``: decides who a connecting WebSocket/TCP client is.
+      Return the user name to accept, None to refuse with 403, or ``(401,
+      "why")``; ``(user, expires_at)`` accepts until ``expires_at`` (seconds
+      since the epoch, like ``time.time()``), when the connection is closed
+      with 1008 "token expired". Runs on the client's I/O
       thread during the handshake (holding that thread for the call).
     - ``on_message(message) -> bool``: False drops the message; the sender
       gets ``Rejected`` and the recipient nothing. Runs on the sender's I/O

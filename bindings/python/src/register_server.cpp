@@ -51,6 +51,13 @@ void set_authenticate(chat::hooks& h, py::object fn) {
       if (r.is_none()) return chat::auth_result::refuse(403, "refused");
       if (py::isinstance<py::str>(r))
         return chat::auth_result::accept(r.cast<std::string>());
+      const auto t = r.cast<py::tuple>();
+      if (t.size() == 2 && py::isinstance<py::str>(t[0])) {
+        // (user, expires_at): seconds since the epoch, like time.time().
+        return chat::auth_result::accept(
+            t[0].cast<std::string>(),
+            chat::auth_result::at_epoch_seconds(t[1].cast<double>()));
+      }
       const auto [status, reason] = r.cast<std::pair<unsigned, std::string>>();
       return chat::auth_result::refuse(status, reason);
     } catch (py::error_already_set& e) {

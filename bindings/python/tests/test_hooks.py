@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import List, Optional, Tuple, Union
 
 import pytest
@@ -38,6 +39,24 @@ def test_auth_hook_accepts_and_refuses_over_ws_and_tcp() -> None:
     assert ws.target.startswith("/ws?user=ann") and ws.remote_address.startswith("127.0.0.1:")
     assert ws.header("sec-websocket-protocol") == "chat.v1.json"
     assert seen[2].transport == "tcp" and seen[2].headers == []
+
+
+def test_auth_hook_expiry_closes_the_connection_with_1008() -> None:
+    def on_connect(h: pychat.Handshake) -> Tuple[str, float]:
+        # "brief" expires in a second; "long" in an hour.
+        return (h.user, time.time() + (1 if h.user == "brief" else 3600))
+
+    with pychat.Server(tcp_listen="127.0.0.1:0", on_connect=on_connect) as s:
+        with pychat.Client(s.url, user="brief") as ws, \
+                pychat.Client(s.tcp_url, user="brief") as tcp, \
+                pychat.Client(s.url, user="long") as other, \
+                pychat.Client(s.tcp_url, user="peer") as peer:
+            for c in (ws, tcp):
+                assert c.recv(timeout=15) is None
+                assert c.closed and c.closed_by() == (1008, "token expired")
+            assert not other.closed
+            peer.send("long", "still here", id="p1")
+            assert other.recv(timeout=5).text == "still here"
 
 
 def test_moderation_drops_a_message() -> None:

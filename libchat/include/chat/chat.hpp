@@ -10,6 +10,7 @@
 #include <chat/error.hpp>
 #include <chat/framing.hpp>
 #include <chat/hooks.hpp>
+#include <chat/jwt.hpp>
 #include <chat/registry.hpp>
 #include <chat/router.hpp>
 #include <chat/server.hpp>

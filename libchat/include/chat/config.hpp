@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace chat {
 
@@ -132,6 +133,18 @@ struct config {
   /// /ws, /healthz, /readyz and /metrics (chatd's web client). Null (the
   /// default): those paths are 404.
   std::shared_ptr<const static_files> files;
+
+  /// Origins allowed to open a WebSocket ("https://app.example.com", as
+  /// browsers send them: lowercase scheme://host[:port]). Set, an upgrade
+  /// whose Origin header is not one of them exactly gets 403; one without
+  /// an Origin header (not a browser) is let through. Empty: any origin.
+  std::vector<std::string> allowed_origins;
+
+  /// A WebSocket upgrade refused 401 for lack of a token is accepted
+  /// anyway when this is set, and its first frame must then be a hello
+  /// whose token the authenticate hook accepts, within handshake_timeout
+  /// (for clients that can put a token neither in a header nor in the URL).
+  bool auth_in_first_frame = false;
 
   chat::hooks hooks;
 };

@@ -7,6 +7,7 @@
 
 #include <chat/v1/chat.pb.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -32,16 +33,32 @@ struct handshake {
 
 /// An authenticate hook's verdict: a user to accept the connection as, or a
 /// refusal with an HTTP status (401 or 403) and a reason for the client.
+/// An accepted connection whose credential expires (a JWT's `exp`) carries
+/// `expires_at`: the ws and tcp transports close it then with 1008 "token
+/// expired".
 struct auth_result {
+  using time_point = std::chrono::system_clock::time_point;
+
   std::string user;
   unsigned status = 403;
   std::string reason;
+  time_point expires_at = time_point::max();  ///< max: never
 
-  static auth_result accept(std::string user) {
-    return {std::move(user), 0, {}};
+  static auth_result accept(std::string user,
+                            time_point expires_at = time_point::max()) {
+    return {std::move(user), 0, {}, expires_at};
   }
   static auth_result refuse(unsigned status, std::string reason) {
-    return {{}, status, std::move(reason)};
+    return {{}, status, std::move(reason), time_point::max()};
+  }
+  /// Seconds since the epoch (a JWT's `exp`, Python's `time.time()`) as an
+  /// `expires_at`, clamped to 1970..2100 so that no value can overflow.
+  static time_point at_epoch_seconds(double seconds) noexcept {
+    constexpr double latest = 4'102'444'800.0;  // 2100-01-01T00:00:00Z
+    if (!(seconds < latest)) seconds = latest;  // NaN too
+    if (seconds < 0) seconds = 0;
+    return time_point(std::chrono::duration_cast<time_point::duration>(
+        std::chrono::duration<double>(seconds)));
   }
 };
 

@@ -6,6 +6,23 @@
 #include <chrono>
 
 namespace chat::detail {
+
+// FNV-1a, 63 bits (SQLite integers are signed): a torn or flipped body is
+// found before it is parsed, let alone delivered.
+std::int64_t record_checksum(std::string_view bytes) noexcept {
+  std::uint64_t h = 1469598103934665603ull;
+  for (const unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<std::int64_t>(h >> 1);
+}
+
+bool sound_message_record(int state, std::string_view frame,
+                          std::int64_t sum) noexcept {
+  return state >= 0 && state <= 2 && record_checksum(frame) == sum;
+}
+
 namespace {
 
 // Ops taken from the queue into one transaction at most; a bigger batch
@@ -33,16 +50,7 @@ CREATE TABLE IF NOT EXISTS receipts (
 );
 )sql";
 
-// FNV-1a, 63 bits (SQLite integers are signed): a torn or flipped body is
-// found before it is parsed, let alone delivered.
-std::int64_t checksum(const std::string& bytes) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (const unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return static_cast<std::int64_t>(h >> 1);
-}
+std::int64_t checksum(std::string_view bytes) { return record_checksum(bytes); }
 
 struct statement {
   sqlite3_stmt* s = nullptr;
@@ -154,8 +162,7 @@ void sqlite_journal::load(const std::function<void(stored_message)>& message,
       const int state = sqlite3_column_int(q.s, 6);
       m.status = sqlite3_column_int(q.s, 7);
       m.frame = q.column_blob(8);
-      if (state < 0 || state > 2 ||
-          checksum(m.frame) != sqlite3_column_int64(q.s, 9)) {
+      if (!sound_message_record(state, m.frame, sqlite3_column_int64(q.s, 9))) {
         ++bad;
         continue;
       }

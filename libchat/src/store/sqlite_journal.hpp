@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <variant>
@@ -16,6 +17,14 @@
 struct sqlite3;
 
 namespace chat::detail {
+
+/// The checksum stored with each record's frame.
+std::int64_t record_checksum(std::string_view bytes) noexcept;
+
+/// Whether a loaded message row may be used: a known delivery state and a
+/// frame that matches its checksum (else it is skipped and counted).
+bool sound_message_record(int state, std::string_view frame,
+                          std::int64_t sum) noexcept;
 
 /// Thread safety: as `journal`. The SQLite handle is used by the store
 /// thread only (and by open()/load() before it starts).

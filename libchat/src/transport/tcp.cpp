@@ -4,6 +4,7 @@
 #include <chat/framing.hpp>
 
 #include "core/rate_limiter.hpp"
+#include "auth/expiry.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
@@ -58,6 +59,7 @@ class tcp_session final
         ticket_(std::move(t)),
         sock_(make_stream<Stream>(ctx, std::move(s))),
         timer_(sock_.get_executor()),
+        expiry_(sock_.get_executor()),
         reader_(ctx.cfg.max_message_bytes),
         limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst) {}
   ~tcp_session() override { ctx_.sessions.remove(this); }
@@ -198,6 +200,7 @@ class tcp_session final
     // websocket.cpp); what is posted now runs after it.
     net::post(sock_.get_executor(),
               [self = this->shared_from_this()] { self->handed_over_ = true; });
+    expiry_.arm(this->weak_from_this(), r.expires_at);
     started_ = clock::now();
     watch(started_);
     v1::ServerFrame welcome;
@@ -367,6 +370,7 @@ class tcp_session final
   ip_limits::ticket ticket_;  // its place under the per-address caps
   Stream sock_;
   net::steady_timer timer_;
+  expiry_timer expiry_;
   delimited_reader reader_;
   rate_limiter limiter_;
   std::array<char, 16 * 1024> rbuf_;

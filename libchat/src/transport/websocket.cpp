@@ -1,5 +1,7 @@
 // The WebSocket transport: HTTP on one port, `GET /ws` upgrades; the plain
 // HTTP endpoints are in http_routes.cpp.
+#include "auth/origin.hpp"
+#include "core/rate_limiter.hpp"
 #include "transport/http_auth.hpp"
 #include "transport/http_routes.hpp"
 #include "transport/listener.hpp"
@@ -9,15 +11,19 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/detail/hybi13.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 namespace chat::detail {
 namespace {
@@ -27,7 +33,18 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-namespace ws = detail::ws;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+template <class Stream>
+Stream make_stream(context& ctx, tcp::socket&& s) {
+  if constexpr (is_tls<Stream>)
+    return Stream(beast::tcp_stream(std::move(s)), *ctx.tls);
+  else
+    return Stream(std::move(s));
+}
 
 // A connection upgraded to WebSocket. Beast parses the upgrade request;
 // from the 101 response on, the session frames RFC 6455 itself
@@ -35,44 +52,59 @@ namespace ws = detail::ws;
 // buffer shared by the thread and decode every frame in it, and write all
 // the frames queued for a connection in one system call.
 //
+// Over TLS (Stream = tls_stream) the session reads with async_read_some
+// into a buffer of its own and writes with async_write: the TLS record
+// layer sits between it and the socket.
+//
 // Its state is touched only on its own shard's thread: every public entry
 // point posts there first.
-class ws_session final : public connection,
-                         public session_base,
-                         public std::enable_shared_from_this<ws_session> {
+template <class Stream>
+class ws_session final
+    : public connection,
+      public session_base,
+      public std::enable_shared_from_this<ws_session<Stream>> {
+  static constexpr bool tls = std::is_same_v<Stream, tls_stream>;
+  using std::enable_shared_from_this<ws_session<Stream>>::shared_from_this;
+
  public:
-  ws_session(context& ctx, tcp::socket&& s, wire_format fmt)
+  ws_session(context& ctx, Stream&& s, wire_format fmt, ip_limits::ticket t)
       : ctx_(ctx),
+        ticket_(std::move(t)),
         ex_(s.get_executor()),
         sock_(std::move(s)),
         timer_(ex_),
         reader_(ctx.cfg.max_message_bytes),
+        limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst),
         home_(ex_.template target<net::io_context::executor_type>()),
         fmt_(fmt) {}
   ~ws_session() override { ctx_.sessions.remove(this); }
 
   // `response` is the 101 answer, `early` what the client sent after its
   // request (frames it did not wait to send).
-  void run(std::string response, std::string_view early, std::string user,
-           std::string_view remote) {
+  // An empty `auth.user`: the client authenticates with a hello in its
+  // first frame.
+  void run(std::string response, std::string_view early, auth_result auth,
+           std::string remote) {
     beast::error_code ec;
-    sock_.non_blocking(true, ec);
+    if constexpr (tls) {
+      beast::get_lowest_layer(sock_).expires_never();
+    } else {
+      sock_.non_blocking(true, ec);
+    }
+    remote_ = std::move(remote);
     out_ = std::move(response);
     in_.assign(early);
-    ctx_.attach(shared_from_this(), std::move(user), transport_kind::ws,
-                remote);
-    v1::ServerFrame welcome;
-    welcome.mutable_welcome()->set_connection_id(id());
-    welcome.mutable_welcome()->set_user(this->user());
-    put(encode(welcome, fmt_));
-    // What attach handed over was posted; once it is written, deliveries
-    // routed on this thread may skip the post without overtaking it.
-    net::post(ex_, [self = shared_from_this()] { self->live_ = true; });
-    last_read_ = clock::now();
+    started_ = last_read_ = clock::now();
+    if (auth.user.empty()) {
+      deadline_ = started_ + ctx_.cfg.handshake_timeout;
+      deadline_reason_ = "handshake timeout";
+    } else {
+      admit(std::move(auth));
+    }
     arm_timer();
     if (!in_.empty()) parse(in_.data(), in_.size(), true);
     flush();
-    if (!done_) wait_read();
+    if (!done_) start_reading();
   }
 
   void deliver(envelope_ptr env) override {
@@ -113,6 +145,54 @@ class ws_session final : public connection,
   // Reads that drain a busy socket before others get a turn.
   static constexpr int reads_per_turn = 4;
 
+  // Registers the connection and says welcome.
+  void admit(auth_result auth) {
+    ctx_.attach(shared_from_this(), std::move(auth.user), transport_kind::ws,
+                remote_);
+    set_expiry(auth.expires_at);
+    v1::ServerFrame welcome;
+    welcome.mutable_welcome()->set_connection_id(id());
+    welcome.mutable_welcome()->set_user(this->user());
+    put(encode(welcome, fmt_));
+    // What attach handed over was posted; once it is written, deliveries
+    // routed on this thread may skip the post without overtaking it, and
+    // the send queue's bound applies (the handover is bounded by the inbox:
+    // a user coming back to a full inbox has not fallen behind).
+    net::post(ex_, [self = shared_from_this()] { self->live_ = true; });
+  }
+
+  // The connection closes with 1008 "token expired" at `at` (a token's
+  // `exp`; max: never), counted on the steady clock from now.
+  void set_expiry(auth_result::time_point at) {
+    if (at == auth_result::time_point::max()) {
+      deadline_ = clock::time_point::max();
+      return;
+    }
+    const auto left = std::clamp<std::chrono::system_clock::duration>(
+        at - std::chrono::system_clock::now(),
+        std::chrono::system_clock::duration::zero(),
+        std::chrono::hours(24 * 365));
+    deadline_ =
+        clock::now() + std::chrono::duration_cast<clock::duration>(left);
+    deadline_reason_ = "token expired";
+  }
+
+  // The first frame of a connection upgraded without a token: a hello the
+  // authenticate hook accepts, or an error and 1008.
+  void on_hello(const v1::ClientFrame* frame) {
+    auth_result r = auth_result::refuse(401, "the first frame must be a hello");
+    if (frame && frame->frame_case() == v1::ClientFrame::kHello) {
+      const v1::Hello& h = frame->hello();
+      r = ctx_.authenticate({"ws", remote_, {}, h.user(), h.token(), {}});
+    }
+    if (!r.user.empty()) return admit(std::move(r));  // deadline_ is reset
+    ctx_.refused(transport_kind::ws, remote_, refusal_for(r.status), r.status,
+                 r.reason);
+    put(encode(make_error(errc::unauthenticated, r.reason), fmt_));
+    discard_ = true;  // frames after it are dropped while closing
+    begin_close(ws::close_code::policy, "unauthenticated");
+  }
+
   // The thread's read buffer: every session of the thread reads into it and
   // is done with it before its handler returns.
   static std::string& read_buffer() {
@@ -123,6 +203,43 @@ class ws_session final : public connection,
   // Frees a buffer's memory. (Assigning an empty string would not:
   // libstdc++ keeps the old allocation then.)
   static void release(std::string& s) noexcept { std::string().swap(s); }
+
+  void start_reading() {
+    if constexpr (tls) {
+      tls_read();
+    } else {
+      wait_read();
+    }
+  }
+
+  void tls_read() {
+    if (tls_buf_.empty()) tls_buf_.resize(16 * 1024);
+    sock_.async_read_some(
+        net::buffer(tls_buf_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->on_tls_read(ec, n);
+        });
+  }
+
+  void on_tls_read(beast::error_code ec, std::size_t n) {
+    if (ec || done_)
+      return end(ec && ec != net::error::eof ? ec.message() : "");
+    last_read_ = clock::now();
+    if (!discard_) consume(tls_buf_.data(), n);
+    flush();
+    if (!done_ && !peer_closed_) tls_read();
+  }
+
+  // Bytes just read: parsed where they are, unless an incomplete frame
+  // waits for them in in_.
+  void consume(char* data, std::size_t n) {
+    if (in_.empty()) {
+      parse(data, n, false);
+    } else {
+      in_.append(data, n);
+      parse(in_.data(), in_.size(), true);
+    }
+  }
 
   void wait_read() {
     sock_.async_wait(tcp::socket::wait_read,
@@ -140,12 +257,7 @@ class ws_session final : public connection,
       if (ec) return end(ec == net::error::eof ? "" : ec.message());
       last_read_ = clock::now();
       if (discard_) continue;
-      if (in_.empty()) {
-        parse(buf.data(), n, false);
-      } else {
-        in_.append(buf.data(), n);
-        parse(in_.data(), in_.size(), true);
-      }
+      consume(buf.data(), n);
       if (done_ || peer_closed_) break;
       if (n < buf.size() && !discard_) break;  // drained
       if (turn + 1 == reads_per_turn) {        // more may wait: let others run
@@ -215,12 +327,31 @@ class ws_session final : public connection,
   }
 
   void on_message(const ws::event& ev) {
+    if (user().empty()) {  // not authenticated yet: the first frame
+      thread_local v1::ClientFrame hello;
+      const auto err = decode(
+          ev.payload,
+          ev.op == ws::opcode::text ? wire_format::json : wire_format::protobuf,
+          hello);
+      return on_hello(err ? nullptr : &hello);
+    }
     // Decoded into the thread's frame, reused: a send allocates nothing.
     thread_local v1::ClientFrame frame;
     const auto err = decode(
         ev.payload,
         ev.op == ws::opcode::text ? wire_format::json : wire_format::protobuf,
         frame);
+    if (!err && frame.has_send()) {
+      switch (limiter_.admit(last_read_)) {
+        case rate_limiter::verdict::pass:
+          break;
+        case rate_limiter::verdict::refuse:
+          return put(encode(rate_limited(ctx_.cfg, frame.send()), fmt_));
+        case rate_limiter::verdict::close:
+          put(encode(rate_limited(ctx_.cfg, frame.send()), fmt_));
+          return fail(ws::close_code::policy, "rate limit exceeded");
+      }
+    }
     const v1::ServerFrame answer =
         err ? make_error(err->code, err->message) : ctx_.handle(*this, frame);
     if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET) {
@@ -244,9 +375,26 @@ class ws_session final : public connection,
   // Appends one data frame for `payload` to the output.
   void put(std::string_view payload) {
     if (done_ || close_sent_) return;
+    if (live_ && out_.size() + sending_.size() + payload.size() >
+                     ctx_.cfg.max_send_queue_bytes) {
+      return overflow();
+    }
     ws::append_frame(
         out_, fmt_ == wire_format::json ? ws::opcode::text : ws::opcode::binary,
         payload);
+  }
+
+  // A reader this far behind is cut off. What was queued for it is dropped
+  // here but not lost: the inbox keeps every message until it is acked.
+  // (A write under way finishes first: the close frame follows it.)
+  void overflow() {
+    release(out_);
+    ctx_.log(log_level::info,
+             "connection " + id() + ": send queue over " +
+                 std::to_string(ctx_.cfg.max_send_queue_bytes) +
+                 " bytes, closing 1013");
+    begin_close(ws::close_code::try_again_later, "send queue full");
+    ctx_.detach(*this, transport_kind::ws);
   }
 
   // Writes what is queued once the handlers already posted to this thread
@@ -265,17 +413,21 @@ class ws_session final : public connection,
   void flush() {
     if (writing_ || done_) return;
     if (out_.empty()) return after_write();
-    beast::error_code ec;
-    const std::size_t n = sock_.write_some(net::buffer(out_), ec);
-    if (ec && ec != net::error::would_block) return end(ec.message());
-    if (!ec && n == out_.size()) {
-      release(out_);  // given back: an idle connection holds none
-      return after_write();
+    beast::error_code ec = net::error::would_block;
+    std::size_t n = 0;
+    if constexpr (!tls) {
+      n = sock_.write_some(net::buffer(out_), ec);
+      if (ec && ec != net::error::would_block) return end(ec.message());
+      if (!ec && n == out_.size()) {
+        release(out_);  // given back: an idle connection holds none
+        return after_write();
+      }
     }
     sending_.swap(out_);  // out_ is left empty, holding nothing
     if (!ec) sending_.erase(0, n);
     writing_ = true;
     write_started_ = clock::now();
+    arm_timer();  // the write deadline
     net::async_write(
         sock_, net::buffer(sending_),
         [self = shared_from_this()](beast::error_code wec, std::size_t) {
@@ -301,7 +453,7 @@ class ws_session final : public connection,
       // reset for the bytes it is still sending.
       fin_sent_ = true;
       beast::error_code ec;
-      sock_.shutdown(tcp::socket::shutdown_send, ec);
+      raw().shutdown(tcp::socket::shutdown_send, ec);
     }
   }
 
@@ -321,14 +473,19 @@ class ws_session final : public connection,
     flush();
   }
 
-  // The session's one timer: pings an idle peer, drops one that stays
-  // silent, and ends a close handshake the peer does not finish.
+  // The session's one timer: pings an idle peer and drops one that stays
+  // silent; the write deadline; the lifetime; the token's expiry (or the
+  // deadline for a first-frame hello); the end of a close handshake.
   void arm_timer() {
     if (done_) return;
     // Unanswered ping: wait out the idle timeout; else ping when due.
     auto at = last_read_ +
               (last_ping_ > last_read_ ? ctx_.cfg.idle_timeout : ping_after());
+    const auto life = ctx_.cfg.max_connection_lifetime;
+    if (life.count() > 0 && !closing_) at = std::min(at, started_ + life);
+    if (!closing_) at = std::min(at, deadline_);
     if (close_sent_) at = close_deadline_;
+    if (writing_) at = std::min(at, write_started_ + ctx_.cfg.write_timeout);
     timer_.expires_at(at);
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->on_timer();
@@ -338,8 +495,19 @@ class ws_session final : public connection,
   void on_timer() {
     if (done_) return;
     const auto now = clock::now();
+    if (writing_ && now - write_started_ >= ctx_.cfg.write_timeout) {
+      ctx_.log(log_level::info,
+               "connection " + id() + ": write timed out, closing the socket");
+      return end("write timed out");
+    }
+    const auto life = ctx_.cfg.max_connection_lifetime;
     if (close_sent_) {
       if (now >= close_deadline_) return end("close handshake timed out");
+    } else if (now >= deadline_) {
+      deadline_ = clock::time_point::max();
+      begin_close(ws::close_code::policy, deadline_reason_);
+    } else if (life.count() > 0 && now - started_ >= life) {
+      begin_close(ws::close_code::going_away, "max connection lifetime");
     } else if (now - last_read_ >= ctx_.cfg.idle_timeout) {
       return end("idle timeout");
     } else if (now - last_read_ >= ping_after() && last_ping_ <= last_read_) {
@@ -361,26 +529,42 @@ class ws_session final : public connection,
                "connection " + id() + " ended: " + std::string(why));
     }
     beast::error_code ec;
-    sock_.shutdown(tcp::socket::shutdown_both, ec);
-    sock_.close(ec);
+    raw().shutdown(tcp::socket::shutdown_both, ec);
+    raw().close(ec);
     timer_.cancel();
     release(out_);
     release(in_);
+    release(tls_buf_);
     ctx_.detach(*this, transport_kind::ws);
+  }
+
+  tcp::socket& raw() {
+    if constexpr (tls) {
+      return beast::get_lowest_layer(sock_).socket();
+    } else {
+      return sock_;
+    }
   }
 
   static constexpr std::chrono::seconds close_wait{5};
 
   context& ctx_;
+  ip_limits::ticket ticket_;  // its place under the per-address caps
   net::any_io_executor ex_;
-  tcp::socket sock_;
+  Stream sock_;
   net::steady_timer timer_;
   ws::reader reader_;
+  rate_limiter limiter_;
+  std::string remote_;
   std::string in_;       // an incomplete frame, carried to the next read
   std::string out_;      // frames for the next write
   std::string sending_;  // frames in an asynchronous write
+  std::string tls_buf_;  // TLS: what a read decrypted
   // The shard's executor, inside the socket's: to tell its thread.
   const net::io_context::executor_type* home_;
+  clock::time_point started_{};
+  clock::time_point deadline_ = clock::time_point::max();
+  const char* deadline_reason_ = "";
   clock::time_point last_read_{};
   clock::time_point last_ping_{};
   clock::time_point write_started_{};
@@ -398,45 +582,78 @@ class ws_session final : public connection,
 };
 
 // A plain HTTP connection: serves small requests until it upgrades.
-class http_session final : public session_base,
-                           public std::enable_shared_from_this<http_session> {
+template <class Stream>
+class http_session final
+    : public session_base,
+      public std::enable_shared_from_this<http_session<Stream>> {
  public:
-  http_session(context& ctx, tcp::socket&& s)
-      : ctx_(ctx), ex_(s.get_executor()), stream_(std::move(s)) {}
+  // A null ticket: a per-address cap refuses this connection, and every
+  // request on it is answered 429.
+  http_session(context& ctx, ip_limits::ticket t, tcp::socket&& s)
+      : ctx_(ctx),
+        ticket_(std::move(t)),
+        ex_(s.get_executor()),
+        stream_(make_stream<Stream>(ctx, std::move(s))) {}
   ~http_session() override { ctx_.sessions.remove(this); }
 
   void run() {
-    net::dispatch(ex_, [self = shared_from_this()] { self->do_read(); });
+    net::dispatch(ex_, [self = this->shared_from_this()] { self->start(); });
   }
 
   void shutdown() override { terminate(); }
   void terminate() override {
-    net::post(ex_, [self = shared_from_this()] {
+    net::post(ex_, [self = this->shared_from_this()] {
       self->stopping_ = true;
-      if (!self->upgraded_) self->stream_.close();
+      if (!self->upgraded_) beast::get_lowest_layer(self->stream_).close();
     });
   }
 
  private:
+  // The TLS handshake first, within the handshake deadline; plaintext to
+  // a TLS port fails it and is closed.
+  void start() {
+    if constexpr (is_tls<Stream>) {
+      beast::get_lowest_layer(stream_).expires_after(
+          ctx_.cfg.handshake_timeout);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (!ec) return self->do_read();
+            self->ctx_.log(log_level::debug, "tls handshake: " + ec.message());
+          });
+    } else {
+      do_read();
+    }
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(64 * 1024);
-    stream_.expires_after(ctx_.cfg.handshake_timeout);
+    beast::get_lowest_layer(stream_).expires_after(ctx_.cfg.handshake_timeout);
     http::async_read(
         stream_, buf_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           self->on_read(ec);
         });
   }
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      beast::get_lowest_layer(stream_).socket().shutdown(
+          tcp::socket::shutdown_send, ec);
       return;
     }
     if (ec) return;
     auto req = parser_->release();
+    if (!ticket_) {
+      ctx_.refused(transport_kind::ws, remote_text(), refusal::too_many, 429,
+                   "too many connections from this address");
+      return respond(
+          text_response(req.version(), http::status::too_many_requests,
+                        "too many connections from this address\n"),
+          false);
+    }
     if (websocket::is_upgrade(req)) return upgrade(std::move(req));
     respond(answer_http(ctx_, req), req.keep_alive());
   }
@@ -463,8 +680,13 @@ class http_session final : public session_base,
       }
       return respond(std::move(res), false);
     }
-    std::string user = authenticate(req, remote);
-    if (user.empty()) return;  // refused, and answered
+    if (!origin_allowed(ctx_.cfg.allowed_origins, req[http::field::origin],
+                        req.count(http::field::origin) != 0)) {
+      return refuse(refusal::forbidden, http::status::forbidden,
+                    "origin not allowed");
+    }
+    auth_result auth = authenticate(req, remote);
+    if (auth.user.empty() && auth.status != 0) return;  // refused, answered
     const auto offered = req[http::field::sec_websocket_protocol];
     const auto fmt = negotiate_subprotocol(offered);
     if (!fmt) {
@@ -490,12 +712,19 @@ class http_session final : public session_base,
       res.set(http::field::sec_websocket_protocol, subprotocol_name(*fmt));
     }
     const auto early = buf_.cdata();
-    auto ws =
-        std::make_shared<ws_session>(ctx_, stream_.release_socket(), *fmt);
-    ctx_.sessions.add(ws);
-    ws->run(head_of(res),
-            {static_cast<const char*>(early.data()), early.size()},
-            std::move(user), remote);
+    const std::string_view early_bytes(static_cast<const char*>(early.data()),
+                                       early.size());
+    if constexpr (is_tls<Stream>) {
+      auto ws = std::make_shared<ws_session<tls_stream>>(
+          ctx_, std::move(stream_), *fmt, std::move(ticket_));
+      ctx_.sessions.add(ws);
+      ws->run(head_of(res), early_bytes, std::move(auth), remote);
+    } else {
+      auto ws = std::make_shared<ws_session<tcp::socket>>(
+          ctx_, stream_.release_socket(), *fmt, std::move(ticket_));
+      ctx_.sessions.add(ws);
+      ws->run(head_of(res), early_bytes, std::move(auth), remote);
+    }
   }
 
   // The response head as bytes (an empty body has none).
@@ -515,7 +744,7 @@ class http_session final : public session_base,
     if (req.version() < 11) return "websocket upgrade needs HTTP/1.1";
     const auto key = req[http::field::sec_websocket_key];
     std::uint8_t raw[24];
-    if (key.size() != 24 || beast::detail::base64::decoded_size(24) < 16 ||
+    if (key.size() != 24 ||
         beast::detail::base64::decode(raw, key.data(), key.size()).first !=
             16) {
       return "bad Sec-WebSocket-Key";
@@ -528,12 +757,16 @@ class http_session final : public session_base,
   }
 
   // Runs the handshake through the authenticate hook; answers a refusal
-  // itself and returns an empty name for it.
-  std::string authenticate(const http::request<http::string_body>& req,
+  // itself. An empty user with status 0: the token comes in the first frame.
+  auth_result authenticate(const http::request<http::string_body>& req,
                            std::string_view remote) {
     const std::string_view target = req.target();
     const auto user = query_param(target, "user");
     const auto token = query_param(target, "token");
+    if (ctx_.cfg.auth_in_first_frame && !token &&
+        !req[http::field::authorization].starts_with("Bearer ")) {
+      return auth_result::accept({});
+    }
     auth_result r = authenticate_request(ctx_, transport_kind::ws, req,
                                          {"ws",
                                           remote,
@@ -546,22 +779,25 @@ class http_session final : public session_base,
                             r.reason + "\n"),
               false);
     }
-    return std::move(r.user);
+    return r;
   }
 
-  std::string remote_text() const { return peer_address(stream_.socket()); }
+  std::string remote_text() const {
+    return peer_address(beast::get_lowest_layer(stream_).socket());
+  }
 
   void respond(http::response<http::string_body>&& res, bool keep_alive) {
     res.keep_alive(keep_alive);
     auto sp =
         std::make_shared<http::response<http::string_body>>(std::move(res));
     http::async_write(stream_, *sp,
-                      [self = shared_from_this(), sp, keep_alive](
+                      [self = this->shared_from_this(), sp, keep_alive](
                           beast::error_code ec, std::size_t) {
                         if (ec) return;
                         if (!keep_alive || self->stopping_) {
-                          self->stream_.socket().shutdown(
-                              tcp::socket::shutdown_send, ec);
+                          beast::get_lowest_layer(self->stream_)
+                              .socket()
+                              .shutdown(tcp::socket::shutdown_send, ec);
                           return;
                         }
                         self->do_read();
@@ -569,8 +805,9 @@ class http_session final : public session_base,
   }
 
   context& ctx_;
+  ip_limits::ticket ticket_;  // its place under the per-address caps
   net::any_io_executor ex_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool upgraded_ = false;
@@ -581,8 +818,15 @@ class http_session final : public session_base,
 
 std::unique_ptr<transport> make_websocket_transport(context& ctx) {
   return std::make_unique<listening_transport>(
-      ctx, "ws", ctx.cfg.listen, [&ctx](listener::socket s) {
-        start_session<http_session>(ctx, std::move(s));
+      ctx, "ws", ctx.cfg.listen,
+      [&ctx](listener::socket s, ip_limits::ticket t) {
+        if (ctx.tls) {
+          start_session<http_session<tls_stream>>(ctx, std::move(s),
+                                                  std::move(t));
+        } else {
+          start_session<http_session<beast::tcp_stream>>(ctx, std::move(s),
+                                                         std::move(t));
+        }
       });
 }
 
