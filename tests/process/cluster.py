@@ -163,6 +163,7 @@ class Chatd:
             self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
         self._reader.join(timeout=5)
+        self.proc.stdout.close()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -272,3 +273,109 @@ class Ledger:
 
 def tempdir():
     return tempfile.mkdtemp(prefix="chat-cluster-")
+
+
+class Traffic:
+    """Senders and receivers that survive node and NATS failures.
+
+    Each sender sends numbered messages to its peers with up to `window`
+    in flight; a send that got no `sent` (a lost connection, UNAVAILABLE)
+    is sent again with the same client id, on the same or another node,
+    so dedup must drop it if it was stored. Receivers ack every message and
+    reconnect to the next node in `ports` when their connection dies.
+    Everything goes into `ledger`.
+    """
+
+    def __init__(self, ledger, ports, window=4):
+        self.ledger = ledger
+        self.ports = ports   # a list, may be changed while running
+        self.window = window
+        self.stop = asyncio.Event()
+        self.unavailable = 0
+        self.reconnects = 0
+
+    async def _connect(self, user, start):
+        for i in range(200):
+            port = self.ports[(start + i) % len(self.ports)]
+            try:
+                return await Client.open(port, user)
+            except (OSError, asyncio.TimeoutError,
+                    websockets.exceptions.WebSocketException, KeyError):
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"{user} could not connect anywhere")
+
+    async def receiver(self, user, start):
+        while not self.stop.is_set():
+            c = await self._connect(user, start)
+            try:
+                while not self.stop.is_set():
+                    try:
+                        f = await c.recv(0.2)
+                    except asyncio.TimeoutError:
+                        continue
+                    m = f.get("message")
+                    if m and not m.get("copy"):
+                        s, n, _ = Ledger.parse(m["text"])
+                        self.ledger.arrived(user, s, n, m["messageId"])
+                        await c.send({"ack": {"messageId": m["messageId"]}})
+            except websockets.exceptions.ConnectionClosed:
+                self.reconnects += 1
+                start += 1
+            finally:
+                await c.close()
+
+    async def sender(self, user, plan, start, limit=120):
+        """`plan`: [(recipient, n)] sent in this order; returns once every
+        one got `sent`, or after `limit` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        todo = list(plan)
+        for to, n in todo:
+            self.ledger.planned(user, n, to)
+        while todo and loop.time() < deadline:
+            c = await self._connect(user, start)
+            try:
+                todo = await self._send_all(c, user, todo, deadline)
+            except websockets.exceptions.ConnectionClosed:
+                self.reconnects += 1
+                start += 1
+            finally:
+                await c.close()
+        return not todo
+
+    async def _send_all(self, c, user, todo, deadline):
+        loop = asyncio.get_running_loop()
+        pending = {}   # client id -> (to, n)
+        queue = list(todo)
+        retry = []
+        while (queue or pending) and loop.time() < deadline:
+            while queue and len(pending) < self.window:
+                to, n = queue.pop(0)
+                cid = f"{user}-{n}"
+                pending[cid] = (to, n)
+                await c.send({"send": {"id": cid, "to": to,
+                                       "text": Ledger.body(user, n, to)}})
+            try:
+                f = await c.recv(5)
+            except asyncio.TimeoutError:
+                # No answer in time: send what is pending again (same ids).
+                retry = list(pending.values())
+                pending.clear()
+                queue = sorted(retry + queue, key=lambda x: x[1])
+                continue
+            if "sent" in f:
+                to, n = pending.pop(f["sent"]["id"], (None, None))
+                if to is not None:
+                    self.ledger.sent(user, n, to, f["sent"]["messageId"])
+            elif "error" in f:
+                e = f["error"]
+                assert e["code"] == "UNAVAILABLE", f
+                self.unavailable += 1
+                item = pending.pop(e["id"], None)
+                if item:
+                    # Everything after it waits too, to keep the order.
+                    queue = sorted([item] + list(pending.values()) + queue,
+                                   key=lambda x: x[1])
+                    pending.clear()
+                    await asyncio.sleep(0.2)
+        return sorted(list(pending.values()) + queue, key=lambda x: x[1])
