@@ -90,13 +90,20 @@ bool eventually(F f) {
   return false;
 }
 
-TEST(Cluster, PresenceIsAnsweredClusterWide) {
+// A nats-server and two nodes joined to it, started and ready.
+class Cluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(a.start());
+    ASSERT_FALSE(b.start());
+    ASSERT_TRUE(eventually([&] { return a.ready() && b.ready(); }));
+  }
   nats_server nats;
-  server a(node(nats, "pa"));
-  server b(node(nats, "pb"));
-  ASSERT_FALSE(a.start());
-  ASSERT_FALSE(b.start());
-  ASSERT_TRUE(eventually([&] { return a.ready() && b.ready(); }));
+  server a{node(nats, "na")};
+  server b{node(nats, "nb")};
+};
+
+TEST_F(Cluster, PresenceIsAnsweredClusterWide) {
   auto alice = a.attach("alice", [](const v1::ServerFrame&) {});
   ASSERT_TRUE(alice);
   EXPECT_TRUE(eventually([&] { return b.online("alice"); }));
@@ -107,13 +114,7 @@ TEST(Cluster, PresenceIsAnsweredClusterWide) {
   EXPECT_TRUE(eventually([&] { return !b.online("alice"); }));
 }
 
-TEST(Cluster, ServiceSendReachesAUserOnAnotherNode) {
-  nats_server nats;
-  server a(node(nats, "sa"));
-  server b(node(nats, "sb"));
-  ASSERT_FALSE(a.start());
-  ASSERT_FALSE(b.start());
-  ASSERT_TRUE(eventually([&] { return a.ready() && b.ready(); }));
+TEST_F(Cluster, ServiceSendReachesAUserOnAnotherNode) {
   std::atomic<int> got{0};
   std::string text;
   auto bob = a.attach("bob", [&](const v1::ServerFrame& f) {
@@ -135,7 +136,7 @@ TEST(Cluster, ServiceSendReachesAUserOnAnotherNode) {
   EXPECT_EQ(text, "from b");
 }
 
-TEST(Cluster, NotReadyUntilTheBusIsUp) {
+TEST(ClusterAlone, NotReadyUntilTheBusIsUp) {
   config c;
   c.listen = "127.0.0.1:0";
   c.threads = 1;

@@ -86,9 +86,12 @@ void cluster::stop() {
   link_.stop();
   if (node_sub_) natsSubscription_Destroy(node_sub_);
   node_sub_ = nullptr;
-  std::lock_guard lock(mu_);
-  for (auto& [user, st] : users_) close(st);
-  users_.clear();
+  string_map<std::shared_ptr<user_state>> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(users_);
+  }
+  for (auto& [user, st] : left) close(st);
 }
 
 boost::asio::io_context& cluster::shard_of(std::string_view user) {
@@ -131,20 +134,17 @@ void cluster::ensure_stream() {
     log_(true, "JetStream stream CHAT not ready: " + error);
     return;
   }
-  // Subscriptions that could not be made while NATS was away.
-  std::vector<std::shared_ptr<user_state>> todo;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [user, st] : users_) todo.push_back(st);
-  }
-  for (auto& st : todo) open(st);
+  reopen();
 }
 
 void cluster::sweep() {
   link_.sweep();
-  if (link_.connected() && !stream_ready_.load(std::memory_order_acquire) &&
-      !stream_busy_.load())
-    link_.post([this] { ensure_stream(); });
+  if (!link_.connected()) return;
+  if (!stream_ready_.load(std::memory_order_acquire)) {
+    if (!stream_busy_.load()) link_.post([this] { ensure_stream(); });
+    return;
+  }
+  if (missing_subscriptions()) link_.post([this] { reopen(); });
 }
 
 std::string cluster::problem() const {

@@ -81,6 +81,8 @@ class cluster final : public delivery {
   std::optional<v1::ServerFrame> local_only(envelope_ptr env,
                                             const std::string& client_id);
   void ensure_stream();
+  void reopen();
+  bool missing_subscriptions() const;
   static void on_node(natsConnection*, natsSubscription*, natsMsg*, void*);
   boost::asio::io_context& shard_of(std::string_view user);
 

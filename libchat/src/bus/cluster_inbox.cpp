@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace chat::detail::bus {
 namespace {
@@ -82,10 +83,7 @@ bool cluster::detach(const connection& c) {
     users_.erase(it);
     gone->closed = true;
   }
-  link_.post([this, gone] {
-    std::lock_guard lock(mu_);
-    close(gone);
-  });
+  link_.post([this, gone] { close(gone); });
   return true;
 }
 
@@ -95,17 +93,20 @@ bool cluster::detach(const connection& c) {
 void cluster::open(const std::shared_ptr<user_state>& st) {
   {
     std::lock_guard lock(mu_);
+    st->opening = false;  // from here on, only this thread subscribes
     if (st->closed || st->inbox) return;
   }
   if (!link_.connected()) return;
   natsConnection* nc = link_.connection();
   natsStatus s = NATS_OK;
-  if (!st->live) {
+  natsSubscription* live = st->live;  // only this thread writes them
+  natsSubscription* inbox = nullptr;
+  if (!live) {
     const std::string subject = live_subject(st->user);
     auto* ref = new std::shared_ptr<user_state>(st);
-    s = natsConnection_Subscribe(&st->live, nc, subject.c_str(), on_live, ref);
+    s = natsConnection_Subscribe(&live, nc, subject.c_str(), on_live, ref);
     if (s == NATS_OK)
-      s = natsSubscription_SetOnCompleteCB(st->live, on_done, ref);
+      s = natsSubscription_SetOnCompleteCB(live, on_done, ref);
     else
       delete ref;
   }
@@ -117,29 +118,60 @@ void cluster::open(const std::shared_ptr<user_state>& st) {
     so.Ordered = true;  // in order, gaps refetched, recreated if lost
     auto* ref = new std::shared_ptr<user_state>(st);
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    s = js_Subscribe(&st->inbox, link_.jetstream(), subject.c_str(), on_inbox,
-                     ref, nullptr, &so, &jerr);
+    s = js_Subscribe(&inbox, link_.jetstream(), subject.c_str(), on_inbox, ref,
+                     nullptr, &so, &jerr);
     if (s == NATS_OK)
-      s = natsSubscription_SetOnCompleteCB(st->inbox, on_done, ref);
+      s = natsSubscription_SetOnCompleteCB(inbox, on_done, ref);
     else
       delete ref;
   }
   if (s != NATS_OK)
     log_(true, "cannot subscribe for \"" + st->user +
                    "\": " + natsStatus_GetText(s) + "; retrying");
-  std::lock_guard lock(mu_);
-  st->opening = false;
-  if (st->closed) close(st);
+  bool closed = false;
+  {
+    std::lock_guard lock(mu_);
+    st->live = live;
+    st->inbox = inbox;
+    st->opening = false;
+    closed = st->closed;
+  }
+  if (closed) close(st);
 }
 
-// With mu_ held (the subscriptions' calls do not wait for callbacks).
+// On the worker thread: subscriptions that could not be made (NATS was
+// away, or JetStream did not answer in time).
+void cluster::reopen() {
+  std::vector<std::shared_ptr<user_state>> todo;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [user, st] : users_)
+      if (!st->inbox && !st->opening) todo.push_back(st);
+  }
+  for (auto& st : todo) open(st);
+}
+
+bool cluster::missing_subscriptions() const {
+  std::lock_guard lock(mu_);
+  for (auto& [user, st] : users_)
+    if (!st->inbox && !st->opening) return true;
+  return false;
+}
+
+// On the worker thread (or after it stopped), without mu_: removing the
+// consumer is a request to JetStream, and I/O threads must not wait on it.
 void cluster::close(const std::shared_ptr<user_state>& st) {
-  if (st->opening) return;  // open() closes it when it is done
-  for (natsSubscription** sub : {&st->live, &st->inbox}) {
-    if (!*sub) continue;
-    natsSubscription_Unsubscribe(*sub);
-    natsSubscription_Destroy(*sub);
-    *sub = nullptr;
+  natsSubscription* subs[2] = {};
+  {
+    std::lock_guard lock(mu_);
+    if (st->opening) return;  // open() closes it when it is done
+    subs[0] = std::exchange(st->live, nullptr);
+    subs[1] = std::exchange(st->inbox, nullptr);
+  }
+  for (natsSubscription* sub : subs) {
+    if (!sub) continue;
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
   }
 }
 
