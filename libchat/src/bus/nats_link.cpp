@@ -36,7 +36,14 @@ std::string nats_link::servers() const {
 }
 
 std::string nats_link::start() {
-  worker_ = std::thread([this] { run(); });
+  // The worker starts last: jobs posted by an early connect callback wait
+  // until the connection and JetStream context below are set.
+  struct start_worker {
+    nats_link& l;
+    ~start_worker() {
+      l.worker_ = std::thread([&link = l] { link.run(); });
+    }
+  } at_end{*this};
   if (natsOptions_Create(&nopts_) != NATS_OK) return "out of memory";
   std::vector<const char*> urls;
   for (const auto& u : opts_.servers) urls.push_back(u.c_str());
