@@ -64,6 +64,7 @@ std::string nats_link::start() {
     s = natsOptions_SetDisconnectedCB(nopts_, on_disconnected, this);
   if (s == NATS_OK)
     s = natsOptions_SetReconnectedCB(nopts_, on_reconnected, this);
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(nopts_, on_closed, this);
   if (s == NATS_OK)
     s = natsOptions_SetRetryOnFailedConnect(nopts_, true, on_connected, this);
   if (s == NATS_OK && !opts_.creds.empty())
@@ -107,7 +108,14 @@ void nats_link::stop() {
   jobs_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
   up_.store(false, std::memory_order_release);
-  if (nc_) natsConnection_Close(nc_);
+  if (nc_) {
+    natsConnection_Close(nc_);
+    // libnats reports the close (and the disconnect before it) on its own
+    // thread, later: wait for it, or it would find this object gone.
+    std::unique_lock lock(jobs_mu_);
+    jobs_cv_.wait_for(lock, std::chrono::seconds(5),
+                      [this] { return closed_; });
+  }
   if (replies_) natsSubscription_Destroy(replies_);
   if (js_) jsCtx_Destroy(js_);
   if (nc_) natsConnection_Destroy(nc_);
@@ -144,7 +152,20 @@ void nats_link::on_reconnected(natsConnection*, void* self) {
 void nats_link::on_disconnected(natsConnection*, void* self) {
   auto* l = static_cast<nats_link*>(self);
   l->up_.store(false, std::memory_order_release);
+  {
+    std::lock_guard lock(l->jobs_mu_);
+    if (l->stopping_) return;
+  }
   l->on_log_(true, "NATS disconnected; reconnecting");
+}
+
+void nats_link::on_closed(natsConnection*, void* self) {
+  auto* l = static_cast<nats_link*>(self);
+  // Notified under the lock: stop() may destroy the condition variable as
+  // soon as it sees closed_.
+  std::lock_guard lock(l->jobs_mu_);
+  l->closed_ = true;
+  l->jobs_cv_.notify_all();
 }
 
 bool nats_link::publish(const std::string& subject, std::string_view data,

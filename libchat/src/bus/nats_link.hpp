@@ -88,6 +88,7 @@ class nats_link {
   static void on_disconnected(natsConnection*, void* self);
   static void on_reconnected(natsConnection*, void* self);
   static void on_connected(natsConnection*, void* self);
+  static void on_closed(natsConnection*, void* self);
   void became_up();
   void run();
 
@@ -110,6 +111,7 @@ class nats_link {
   std::condition_variable jobs_cv_;
   std::deque<std::function<void()>> jobs_;  // Guarded by jobs_mu_.
   bool stopping_ = false;                   // Guarded by jobs_mu_.
+  bool closed_ = false;                     // Guarded by jobs_mu_.
   std::thread worker_;
 };
 
