@@ -12,6 +12,7 @@ order must all be 0.
 import asyncio
 import os
 import shutil
+import subprocess
 import sys
 import time
 import unittest
@@ -286,6 +287,45 @@ class OneNats(unittest.TestCase):
         self.assertEqual(len(ledger.confirmed), 12 * 80)
         self.assertEqual(ledger.check(), {"lost": 0, "duplicated": 0,
                                           "misrouted": 0, "out_of_order": 0})
+
+
+class Flags(unittest.TestCase):
+    """--nats and its friends, as flags and CHAT_* variables."""
+
+    def chatd(self, *args, env=None):
+        return subprocess.run([CHATD, *args], capture_output=True, text=True,
+                              timeout=30, env=env)
+
+    def test_nats_repeats_and_joins(self):
+        r = self.chatd("--nats", "nats://127.0.0.1:1", "--nats",
+                       "nats://127.0.0.1:2", "--nats-replicas", "3",
+                       "--print-config")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('nats = "nats://127.0.0.1:1,nats://127.0.0.1:2"\n',
+                      r.stdout)
+        self.assertIn("nats_replicas = 3\n", r.stdout)
+
+    def test_environment(self):
+        env = dict(os.environ, CHAT_NATS="nats://127.0.0.1:9",
+                   CHAT_NATS_CREDS="/x.creds")
+        r = self.chatd("--print-config", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('nats = "nats://127.0.0.1:9"\n', r.stdout)
+        self.assertIn('nats_creds = "/x.creds"\n', r.stdout)
+
+    def test_bad_values_stop_chatd(self):
+        r = self.chatd("--nats", "127.0.0.1:4222")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--nats: expected nats://HOST:PORT", r.stderr)
+        r = self.chatd("--nats-replicas", "9")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--nats-replicas", r.stderr)
+
+    def test_help_names_the_flags(self):
+        r = self.chatd("--help")
+        for flag in ("--nats ", "--nats-creds", "--nats-tls-ca",
+                     "--nats-tls-cert", "--nats-tls-key", "--nats-replicas"):
+            self.assertIn(flag, r.stdout + r.stderr)
 
 
 class NatsCluster(unittest.TestCase):
