@@ -289,6 +289,48 @@ class OneNats(unittest.TestCase):
                                           "misrouted": 0, "out_of_order": 0})
 
 
+class InboxBound(unittest.TestCase):
+    """--inbox-max-messages is the stream's per-user bound."""
+
+    def test_a_full_inbox_refuses_new_messages(self):
+        d = tempdir()
+        nats = NatsServer(d)
+        node = Chatd(CHATD, [nats.url], "f0", "--inbox-max-messages", "5")
+        try:
+            async def go():
+                s = await Client.open(node.port, "filler")
+                for n in range(7):
+                    await s.send({"send": {"id": f"f{n}", "to": "away",
+                                           "text": str(n)}})
+                answers = [await s.recv() for _ in range(7)]
+                other = await Client.open(node.port, "other")
+                await s.send({"send": {"id": "o1", "to": "other",
+                                       "text": "still fine"}})
+                ok = await s.recv()
+                got = await other.recv()
+                x = await Client.open(node.port, "away")
+                frames = [await x.recv() for _ in range(5)]
+                for c in (s, other, x):
+                    await c.close()
+                return answers, ok, got, frames
+
+            answers, ok, got, frames = run(go(), 60)
+            self.assertEqual([a["sent"]["status"] for a in answers[:5]],
+                             ["QUEUED"] * 5)
+            self.assertEqual([a["error"]["code"] for a in answers[5:]],
+                             ["INBOX_FULL"] * 2)
+            self.assertEqual([a["error"]["id"] for a in answers[5:]],
+                             ["f5", "f6"])
+            self.assertEqual(ok["sent"]["status"], "DELIVERED")
+            self.assertEqual(got["message"]["text"], "still fine")
+            self.assertEqual([int(f["message"]["text"]) for f in frames],
+                             list(range(5)))
+        finally:
+            node.kill()
+            nats.kill()
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class Flags(unittest.TestCase):
     """--nats and its friends, as flags and CHAT_* variables."""
 

@@ -114,6 +114,10 @@ void cluster::ensure_stream() {
   sc.Replicas = static_cast<int64_t>(cfg_.nats_replicas);
   sc.Duplicates = std::chrono::nanoseconds(cfg_.dedup_window).count();
   sc.MaxAge = std::chrono::nanoseconds(cfg_.message_ttl).count();
+  // A full inbox refuses the new message (INBOX_FULL), never drops an old.
+  sc.MaxMsgsPerSubject = static_cast<int64_t>(cfg_.inbox_max_messages);
+  sc.Discard = js_DiscardNew;
+  sc.DiscardNewPerSubject = true;
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&si, link_.jetstream(), &sc, nullptr, &jerr);
@@ -204,6 +208,7 @@ void cluster::on_pub_ack(const std::shared_ptr<send_job>& job, int status,
                          std::string_view body) {
   std::uint64_t seq = 0;
   bool duplicate = false;
+  bool full = false;
   if (status == 0) {
     boost::system::error_code ec;
     const auto v = boost::json::parse(body, ec);
@@ -213,7 +218,19 @@ void cluster::on_pub_ack(const std::shared_ptr<send_job>& job, int status,
         seq = static_cast<std::uint64_t>(p->as_int64());
       if (auto* p = o.if_contains("duplicate"); p && p->is_bool())
         duplicate = p->as_bool();
+      // JetStream's "maximum messages per subject exceeded".
+      if (auto* e = o.if_contains("error"); e && e->is_object())
+        if (auto* c = e->as_object().if_contains("err_code"))
+          full = c->is_int64() && c->as_int64() == 10077;
     }
+  }
+  if (full) {
+    answer(job, make_error(errc::inbox_full,
+                           "\"" + job->env->message().to() +
+                               "\" has too many undelivered messages; retry "
+                               "later",
+                           job->client_id));
+    return;
   }
   if (seq == 0) {
     answer(job, make_error(errc::unavailable,
