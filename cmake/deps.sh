@@ -11,11 +11,13 @@ CHAT_BUILD_DEPS=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   protobuf-compiler libprotobuf-dev libssl-dev libsqlite3-dev
   libtomlplusplus-dev
+  libnats-dev
   pybind11-dev python3-dev
 )
 CHAT_TEST_DEPS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-websockets python3-pytest
+  nats-server
   chromium nodejs
   openssl
   clang libclang-rt-14-dev

@@ -116,9 +116,24 @@ bool parse_flags(const std::vector<std::string>& args, command_line& out,
 }
 
 bool apply_flags(const command_line& cli, options& o, std::string& error) {
+  // --nats may be repeated (one per server of a NATS cluster): the values
+  // join into the one comma-separated list the setting takes.
+  const setting* nats = nullptr;
+  std::string servers;
   for (const auto& [s, value] : cli.assignments) {
+    if (s->key == "nats") {
+      nats = s;
+      servers.append(servers.empty() ? "" : ",").append(value);
+      continue;
+    }
     if (auto why = s->apply(value, o); !why.empty()) {
       error = flag_name(*s) + ": " + why;
+      return false;
+    }
+  }
+  if (nats != nullptr) {
+    if (auto why = nats->apply(servers, o); !why.empty()) {
+      error = flag_name(*nats) + ": " + why;
       return false;
     }
   }

@@ -424,6 +424,62 @@ const std::vector<setting> table = {
        return "";
      },
      [](const options& o) { return quote(o.cfg.store); }},
+    {"nats",
+     "cluster mode: the NATS servers to join, nats://HOST:PORT (repeat the "
+     "flag, or separate with commas, for a NATS cluster); the shared inbox "
+     "is the JetStream stream CHAT and --store is not used (docs/cluster.md). "
+     "Default empty: one node",
+     [](std::string_view v, options& o) -> std::string {
+       std::vector<std::string> urls;
+       while (!v.empty()) {
+         const auto comma = v.find(',');
+         std::string_view url = v.substr(0, comma);
+         v = comma == std::string_view::npos ? std::string_view()
+                                             : v.substr(comma + 1);
+         if (url.empty()) continue;
+         if (url.find("://") == std::string_view::npos)
+           return "expected nats://HOST:PORT (or tls://)" + got(url);
+         urls.emplace_back(url);
+       }
+       o.cfg.nats = std::move(urls);
+       return "";
+     },
+     [](const options& o) {
+       std::string all;
+       for (const auto& u : o.cfg.nats) all += (all.empty() ? "" : ",") + u;
+       return quote(all);
+     }},
+    {"nats_creds", "NATS credentials file (JWT and nkey seed); default none",
+     [](std::string_view v, options& o) -> std::string {
+       o.cfg.nats_creds = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.nats_creds); }},
+    {"nats_tls_ca", "CA file that signs the NATS servers (TLS); default none",
+     [](std::string_view v, options& o) -> std::string {
+       o.cfg.nats_tls_ca = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.nats_tls_ca); }},
+    {"nats_tls_cert", "this node's certificate for NATS mutual TLS",
+     [](std::string_view v, options& o) -> std::string {
+       o.cfg.nats_tls_cert = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.nats_tls_cert); }},
+    {"nats_tls_key", "the key of --nats-tls-cert",
+     [](std::string_view v, options& o) -> std::string {
+       o.cfg.nats_tls_key = v;
+       return "";
+     },
+     [](const options& o) { return quote(o.cfg.nats_tls_key); }},
+    {"nats_replicas",
+     "replicas of the CHAT stream: 1 (default) for one nats-server, 3 for a "
+     "NATS cluster that survives losing a server",
+     [](std::string_view v, options& o) {
+       return parse_count(v, 1, 5, o.cfg.nats_replicas);
+     },
+     [](const options& o) { return std::to_string(o.cfg.nats_replicas); }},
     {"inbox_max_messages",
      "messages one user may have waiting (queued or unacked) before sends to "
      "it get INBOX_FULL (default 10000)",

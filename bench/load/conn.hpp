@@ -18,6 +18,7 @@ struct worker::conn {
     closed
   };
 
+  bool peer = false;      // connects to --peer-port
   std::size_t index = 0;  // in the worker's list: picks the source address
   int fd = -1;
   st state = st::waiting;

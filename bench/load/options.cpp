@@ -20,6 +20,9 @@ Exit status 0 when every message arrived exactly once and in order.
   --url URL            ws://HOST:PORT/PATH or tcp://HOST:PORT
                        (default ws://127.0.0.1:8080/ws)
   --proto              WebSocket with chat.v1.proto binary frames
+  --peer-port PORT     the second user of each pair connects to this port
+                       on the same host (another chatd node of a cluster);
+                       default: the --url port
   --pairs N            pairs of connections (default 1000)
   --body BYTES         message text size, at least 32 (default 64)
   --window N           messages in flight per connection (default 16)
@@ -101,6 +104,10 @@ std::optional<options> parse(int argc, char** argv, bool& help) {
     bool ok = true;
     if (flag == "--url") {
       ok = parse_url(v, o);
+    } else if (flag == "--peer-port") {
+      int port = 0;
+      ok = number(v, port) && port > 0 && port < 65536;
+      o.peer_port = v;
     } else if (flag == "--pairs") {
       ok = number(v, o.pairs) && o.pairs > 0;
     } else if (flag == "--body") {

@@ -29,10 +29,14 @@ worker::worker(const options& o, const control& c, const sockaddr_in& server,
     : opt_(o),
       ctl_(c),
       server_(server),
+      peer_(server),
       index_(index),
       ep_(epoll_create1(EPOLL_CLOEXEC)),
       buf_(256 * 1024),
-      body_(o.body, 'x') {}
+      body_(o.body, 'x') {
+  if (!o.peer_port.empty())
+    peer_.sin_port = htons(static_cast<std::uint16_t>(std::stoi(o.peer_port)));
+}
 
 worker::~worker() {
   for (auto& c : conns_)
@@ -47,6 +51,7 @@ void worker::add_pair(int pair) {
   b->user = opt_.prefix + "b" + std::to_string(pair);
   a->partner = b.get();
   b->partner = a.get();
+  b->peer = true;
   a->index = conns_.size();
   b->index = conns_.size() + 1;
   for (auto* c : {a.get(), b.get()}) waiting_[1].push_back(c);
@@ -132,8 +137,8 @@ void worker::connect(conn& c) {
         ::bind(c.fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
       return fail(c, true);
   }
-  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&server_),
-                sizeof server_) != 0 &&
+  const sockaddr_in& to = c.peer ? peer_ : server_;
+  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0 &&
       errno != EINPROGRESS)
     return fail(c, true);
   c.state = conn::st::connecting;
@@ -163,8 +168,9 @@ void worker::on_event(conn& c, std::uint32_t events) {
 void worker::on_connected(conn& c) {
   c.state = conn::st::upgrading;
   if (opt_.via == transport::ws) {
-    c.out =
-        upgrade_request(opt_.host, opt_.port, opt_.path, c.user, opt_.protobuf);
+    const std::string& port =
+        c.peer && !opt_.peer_port.empty() ? opt_.peer_port : opt_.port;
+    c.out = upgrade_request(opt_.host, port, opt_.path, c.user, opt_.protobuf);
   } else {
     c.state = conn::st::welcoming;
     chat::v1::ClientFrame hello;

@@ -90,6 +90,7 @@ class worker {
   const options& opt_;
   const control& ctl_;
   sockaddr_in server_;
+  sockaddr_in peer_;  // --peer-port, else server_
   int index_;
   int ep_ = -1;
   std::vector<std::unique_ptr<conn>> conns_;

@@ -127,7 +127,26 @@ struct config {
   std::size_t dedup_max_ids = 10'000;
 
   /// Names this node in connection and message ids; empty picks a random one.
+  /// In a cluster, connection ids start with it, so `toConnection` finds
+  /// the node.
   std::string node_id;
+
+  /// Cluster mode (docs/cluster.md): the NATS servers to join
+  /// ("nats://host:port", several for a NATS cluster). Empty (the default):
+  /// one node, delivery state in `store`. Set: users on any node reach each
+  /// other, and the shared inbox is the JetStream stream CHAT (nats-server
+  /// runs with -js); `store` is not used.
+  std::vector<std::string> nats;
+  /// A NATS credentials file (JWT and nkey seed); empty for none.
+  std::string nats_creds;
+  /// TLS to NATS: the CA that signs the servers, and this node's
+  /// certificate and key for mutual TLS; empty for none.
+  std::string nats_tls_ca;
+  std::string nats_tls_cert;
+  std::string nats_tls_key;
+  /// Replicas of the CHAT stream: 1 for one nats-server, 3 for a NATS
+  /// cluster that should survive the loss of one server.
+  std::size_t nats_replicas = 1;
 
   /// Files the WebSocket port serves to GET and HEAD at any path other than
   /// /ws, /healthz, /readyz and /metrics (chatd's web client). Null (the

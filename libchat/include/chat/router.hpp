@@ -18,7 +18,7 @@
 
 namespace chat {
 namespace detail {
-class mailbox;
+class delivery;
 struct reply_to;
 }  // namespace detail
 
@@ -44,7 +44,7 @@ class router {
   /// acked, deduplicated and acknowledged by receipts; without one, a send
   /// reaches the live connections or is refused (RECIPIENT_OFFLINE).
   router(registry& reg, std::string node, const hooks* h = nullptr,
-         detail::mailbox* box = nullptr);
+         detail::delivery* box = nullptr);
 
   /// Routes one send and returns the sender's answer: a `sent` frame, or an
   /// `error` frame carrying the send's id. When the answer has to wait (for
@@ -57,6 +57,19 @@ class router {
   /// Registers `c` and hands it what is waiting for its user (queued and
   /// unacked messages, then receipts); false when its id is taken.
   [[nodiscard]] bool attach(const std::shared_ptr<connection>& c);
+
+  /// Unregisters `c`; false when it was not registered.
+  bool detach(const connection& c);
+
+  /// The user of `c` acknowledges `message_id` (an in-process endpoint
+  /// does so when it is handed a message).
+  void ack(const connection& c, std::string_view message_id);
+
+  /// Whether `user` has a live connection (in a cluster, on any node).
+  bool online(std::string_view user) const;
+
+  /// Empty while delivery is healthy; else why (for /readyz).
+  std::string problem() const;
 
   /// Handles any client frame from an authenticated connection; returns the
   /// frame to answer with, or a frame with no `frame` set when none is due.
@@ -86,11 +99,13 @@ class router {
                            v1::Message& m);
   v1::ServerFrame store_and_forward(const sender& from, v1::Send& send,
                                     const detail::reply_to* later);
+  v1::ServerFrame forward(const sender& from, v1::Send& send,
+                          const detail::reply_to* later);
 
   registry& reg_;
   std::string node_;
   const hooks* hooks_;
-  detail::mailbox* box_;
+  detail::delivery* box_;
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> deliveries_{0};

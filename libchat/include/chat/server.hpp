@@ -76,7 +76,9 @@ class server {
 
   /// Live connections of `user` on this server.
   std::size_t connections(std::string_view user) const;
-  bool online(std::string_view user) const { return connections(user) > 0; }
+  /// Whether `user` has a live connection; in a cluster, on any node (then
+  /// it may ask NATS and wait up to 2 s: not for an I/O thread).
+  bool online(std::string_view user) const;
 
   /// Live connections in all.
   std::size_t connection_count() const;

@@ -2,7 +2,7 @@
 // and exactly one answer out.
 #include <chat/router.hpp>
 
-#include "store/mailbox.hpp"
+#include "store/delivery.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -69,22 +69,36 @@ v1::ServerFrame make_error(errc code, std::string message, std::string id) {
 }
 
 router::router(registry& reg, std::string node, const hooks* h,
-               detail::mailbox* box)
+               detail::delivery* box)
     : reg_(reg), node_(std::move(node)), hooks_(h), box_(box) {}
 
 std::uint64_t router::delivered() const noexcept {
   return delivered_.load(std::memory_order_relaxed) +
-         (box_ ? box_->stats().delivered.load(std::memory_order_relaxed) : 0);
+         (box_ ? box_->delivered() : 0);
 }
 
 std::uint64_t router::deliveries() const noexcept {
   return deliveries_.load(std::memory_order_relaxed) +
-         (box_ ? box_->stats().deliveries.load(std::memory_order_relaxed) : 0);
+         (box_ ? box_->deliveries() : 0);
 }
 
 bool router::attach(const std::shared_ptr<connection>& c) {
   return box_ ? box_->attach(c) : reg_.add(c);
 }
+
+bool router::detach(const connection& c) {
+  return box_ ? box_->detach(c) : reg_.remove(c);
+}
+
+void router::ack(const connection& c, std::string_view message_id) {
+  if (box_) box_->ack(c, message_id, false);
+}
+
+bool router::online(std::string_view user) const {
+  return box_ ? box_->online(user) : reg_.count(user) > 0;
+}
+
+std::string router::problem() const { return box_ ? box_->problem() : ""; }
 
 namespace {
 
@@ -145,8 +159,11 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send,
         return make_error(errc::invalid_recipient,
                           "cannot send to your own connection", send.id());
       }
-      if (auto c = reg_.find(send.to_connection()))
+      if (auto c = reg_.find(send.to_connection())) {
         targets.push_back(std::move(c));
+      } else if (box_ && box_->remote(send.to_connection())) {
+        return forward(from, send, later);
+      }
       break;
     default:
       return make_error(errc::invalid_frame,
@@ -216,6 +233,21 @@ v1::ServerFrame router::store_and_forward(const sender& from, v1::Send& send,
   auto answer = box_->submit(std::make_shared<const envelope>(std::move(frame)),
                              send.id(), std::move(to));
   return answer ? std::move(*answer) : v1::ServerFrame{};
+}
+
+v1::ServerFrame router::forward(const sender& from, v1::Send& send,
+                                const detail::reply_to* later) {
+  detail::reply_to to =
+      later ? *later : detail::reply_to{std::string(from.connection_id), {}};
+  v1::ServerFrame frame;
+  make_message(from, send, next_message_id(), {}, *frame.mutable_message());
+  if (!allowed(hooks_, frame.message())) {
+    return make_error(errc::rejected, "message refused by the server's policy",
+                      send.id());
+  }
+  box_->forward(std::make_shared<const envelope>(std::move(frame)),
+                send.to_connection(), send.id(), std::move(to));
+  return {};
 }
 
 v1::ServerFrame router::handle(const connection& from, v1::ClientFrame& frame) {

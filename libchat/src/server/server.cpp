@@ -2,6 +2,9 @@
 #include <chat/server.hpp>
 
 #include "server/shards.hpp"
+#ifdef CHAT_WITH_NATS
+#include "bus/cluster.hpp"
+#endif
 #include "store/mailbox.hpp"
 #include "store/sqlite_journal.hpp"
 #include "transport/inproc.hpp"
@@ -58,14 +61,30 @@ struct server::impl {
         node(cfg.node_id.empty() ? random_node_id() : cfg.node_id),
         journal(open_store(cfg.store, store_error)),
         box(reg, limits_of(cfg), journal.get()),
-        route(reg, node, &cfg.hooks, &box),
+        cluster(make_cluster()),
+        route(reg, node, &cfg.hooks,
+              cluster ? static_cast<detail::delivery*>(cluster.get()) : &box),
         io(cfg.threads),
         ctx{cfg,  route, reg, io,     sessions, detail::logger(cfg.hooks),
             node, stats, box, nullptr} {}
   ~impl() {
-    // Its thread completes sends into the mailbox: stop it first.
+    // Their threads complete sends: stop them first.
+    if (cluster) cluster->stop();
     if (journal) journal->stop();
   }
+
+#ifdef CHAT_WITH_NATS
+  std::unique_ptr<detail::bus::cluster> make_cluster() {
+    if (cfg.nats.empty()) return nullptr;
+    return std::make_unique<detail::bus::cluster>(
+        cfg, node, reg, io, [this](bool error, std::string text) {
+          detail::logger(cfg.hooks)(error ? log_level::warn : log_level::info,
+                                    text);
+        });
+  }
+#else
+  std::unique_ptr<detail::mailbox> make_cluster() { return nullptr; }
+#endif
 
   // Sweeps expired messages and old dedup records every second.
   void tick() {
@@ -73,6 +92,7 @@ struct server::impl {
     sweeper->async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       box.sweep();
+      if (cluster) cluster->sweep();
       tick();
     });
   }
@@ -84,6 +104,11 @@ struct server::impl {
   std::string store_error;
   std::unique_ptr<detail::sqlite_journal> journal;
   detail::mailbox box;
+#ifdef CHAT_WITH_NATS
+  std::unique_ptr<detail::bus::cluster> cluster;
+#else
+  std::unique_ptr<detail::mailbox> cluster;  // always null
+#endif
   router route;
   detail::tracker sessions;
   detail::shards io;
@@ -118,6 +143,19 @@ std::error_code server::start() {
       m.ctx.log(log_level::error, "tls: " + why);
       return std::make_error_code(std::errc::invalid_argument);
     }
+  }
+  if (!m.cfg.nats.empty()) {
+#ifdef CHAT_WITH_NATS
+    if (!m.loaded) {
+      if (auto e = m.cluster->start(); !e.empty()) {
+        m.ctx.log(log_level::error, e);
+        return std::make_error_code(std::errc::invalid_argument);
+      }
+    }
+#else
+    m.ctx.log(log_level::error, "built without NATS: cluster mode is off");
+    return std::make_error_code(std::errc::not_supported);
+#endif
   }
   if (!m.loaded) {
     // Before any listener: nothing is routed until the state is back.
@@ -180,6 +218,8 @@ void server::stop() {
     (void)m.sessions.wait_empty(std::chrono::seconds(1));
   }
   boost::asio::post(m.io.at(0), [&m] { m.sweeper->cancel(); });
+  // Before the shards stop: NATS callbacks post to them.
+  if (m.cluster) m.cluster->stop();
   m.io.stop();
   m.sweeper.reset();
   m.ctx.log(log_level::info, "stopped");
@@ -244,6 +284,10 @@ std::size_t server::connections(std::string_view user) const {
   return impl_->reg.count(user);
 }
 
+bool server::online(std::string_view user) const {
+  return impl_->route.online(user);
+}
+
 std::size_t server::connection_count() const { return impl_->reg.size(); }
 
 const config& server::settings() const noexcept { return impl_->cfg; }
@@ -252,7 +296,7 @@ std::string server::metrics_text() const { return impl_->ctx.metrics_text(); }
 
 bool server::ready() const noexcept {
   return impl_->running && impl_->ctx.accepting() &&
-         impl_->box.problem().empty();
+         impl_->route.problem().empty();
 }
 
 }  // namespace chat

@@ -13,6 +13,7 @@
 #include <chat/envelope.hpp>
 #include <chat/registry.hpp>
 
+#include "store/delivery.hpp"
 #include "store/journal.hpp"
 
 #include <atomic>
@@ -39,13 +40,6 @@ struct mailbox_limits {
   std::size_t dedup_max_ids = 10'000;  // per sender
 };
 
-/// Where an answer goes when it cannot be given at once: `fn` if set, else
-/// the connection with this id, if it is still there.
-struct reply_to {
-  std::string connection_id;
-  std::function<void(v1::ServerFrame)> fn;
-};
-
 /// Counters, read by /metrics.
 struct mailbox_stats {
   std::atomic<std::uint64_t> delivered{0};    // handed to >= 1 live connection
@@ -60,7 +54,7 @@ struct mailbox_stats {
 };
 
 /// Thread safety: every member may be called from any thread.
-class mailbox {
+class mailbox final : public delivery {
  public:
   using clock_ms = std::function<std::int64_t()>;
 
@@ -80,7 +74,7 @@ class mailbox {
   /// `deferred` set, and `to` gets it later.
   std::optional<v1::ServerFrame> resend(std::string_view sender,
                                         const std::string& client_id,
-                                        reply_to& to, bool& deferred);
+                                        reply_to& to, bool& deferred) override;
 
   /// Stores the message in `env` (a `message` frame) for its recipient and
   /// hands it to the recipient's live connections, and a copy to the
@@ -88,17 +82,22 @@ class mailbox {
   /// DELIVERED, or an error), or nullopt when it comes later through `to`
   /// (a durable journal answers once the write is on disk).
   std::optional<v1::ServerFrame> submit(envelope_ptr env, std::string client_id,
-                                        reply_to to);
+                                        reply_to to) override;
 
   /// Registers `c` and hands it its user's inbox, then its pending
   /// receipts; false when its id is taken (nothing done).
-  [[nodiscard]] bool attach(const std::shared_ptr<connection>& c);
+  [[nodiscard]] bool attach(const std::shared_ptr<connection>& c) override;
+  bool detach(const connection& c) override { return reg_.remove(c); }
+  bool online(std::string_view user) const override {
+    return reg_.count(user) > 0;
+  }
 
   /// The user of `c` acknowledges `message_id` (and with `cumulative`,
   /// every earlier message of its inbox). Unknown ids are ignored.
-  void ack(const connection& c, std::string_view message_id, bool cumulative);
+  void ack(const connection& c, std::string_view message_id,
+           bool cumulative) override;
   /// The user of `c` read `message_id`: relays a READ receipt.
-  void read(const connection& c, std::string_view message_id);
+  void read(const connection& c, std::string_view message_id) override;
 
   /// Drops what outlived its TTL or the dedup window. Cheap; call often.
   void sweep();
@@ -109,7 +108,15 @@ class mailbox {
   /// The journal, or null (memory only).
   const journal* durable() const noexcept { return journal_; }
   /// Empty while the store is healthy.
-  std::string problem() const { return journal_ ? journal_->problem() : ""; }
+  std::uint64_t delivered() const noexcept override {
+    return stats_.delivered.load(std::memory_order_relaxed);
+  }
+  std::uint64_t deliveries() const noexcept override {
+    return stats_.deliveries.load(std::memory_order_relaxed);
+  }
+  std::string problem() const override {
+    return journal_ ? journal_->problem() : "";
+  }
 
  private:
   struct entry;

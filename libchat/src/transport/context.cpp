@@ -65,7 +65,7 @@ void context::announce(const std::shared_ptr<connection>& c,
 }
 
 void context::detach(const connection& c, transport_kind kind) {
-  if (!reg.remove(c)) return;
+  if (!route.detach(c)) return;
   stats.closed(kind);
   if (wants(log_level::info)) {
     emit({log_level::info,

@@ -52,9 +52,10 @@ http_response route(const context& ctx, const http_request& req) {
     // /healthz keeps the process from being killed before it finishes.
     if (!ctx.accepting())
       return text_response(v, http::status::service_unavailable, "draining\n");
-    // A store that cannot write (or was found damaged) is a node that
-    // should get no new clients: their sends would be refused.
-    if (std::string why = ctx.box.problem(); !why.empty())
+    // A store that cannot write (or was found damaged), or a cluster bus
+    // that is down, is a node that should get no new clients: their sends
+    // would be refused.
+    if (std::string why = ctx.route.problem(); !why.empty())
       return text_response(v, http::status::service_unavailable, why + "\n");
     return text_response(v, http::status::ok, "ready\n");
   }

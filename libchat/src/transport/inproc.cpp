@@ -30,7 +30,7 @@ void inproc_connection::push(const v1::ServerFrame& f) {
   // Handing a message to the embedding program is delivery: nothing sits
   // between it and the endpoint that could lose it.
   if (f.has_message() && !f.message().copy())
-    ctx_.box.ack(*this, f.message().message_id(), false);
+    ctx_.route.ack(*this, f.message().message_id());
   if (handler_) {
     try {
       handler_(f);
