@@ -325,6 +325,14 @@ const std::vector<setting> table = {
        return parse_duration(v, seconds(1), hours(24), o.cfg.idle_timeout);
      },
      [](const options& o) { return show_duration(o.cfg.idle_timeout); }},
+    {"ping_interval",
+     "ping a WebSocket peer silent this long (default 30s; at most half the "
+     "idle timeout)",
+     [](std::string_view v, options& o) {
+       return parse_duration(v, milliseconds(100), hours(24),
+                             o.cfg.ping_interval);
+     },
+     [](const options& o) { return show_duration(o.cfg.ping_interval); }},
     {"max_message_bytes", "largest frame accepted (default 131072)",
      [](std::string_view v, options& o) {
        return parse_count(v, 256, 16 * 1024 * 1024, o.cfg.max_message_bytes);

@@ -14,7 +14,7 @@ seconds=${1:-60}
 [ "$#" -gt 0 ] && shift
 targets=("$@")
 [ "${#targets[@]}" -eq 0 ] &&
-  targets=(json_decode proto_decode framing jwt store_record)
+  targets=(json_decode proto_decode framing jwt store_record ws_frame)
 build=${CHAT_FUZZ_BUILD:-$root/build/fuzz}
 
 cxx=$(command -v clang++ || command -v clang++-14 || true)

@@ -161,3 +161,28 @@ TEST(WsSession, AnIdlePeerIsPingedThenDroppedWhileALiveOneStays) {
 
 }  // namespace
 }  // namespace chat::test
+
+namespace chat::test {
+namespace {
+
+TEST(WsSession, APeerSilentForThePingIntervalIsPingedAndKept) {
+  config c = test_config();
+  c.idle_timeout = std::chrono::seconds(60);
+  c.ping_interval = std::chrono::milliseconds(300);
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  raw_socket silent(h.server().port());
+  silent.write(upgrade_request("/ws?user=quiet"));
+  bool eof = true;
+  // read_all() gives up after 5 s without a byte: by then the ping came,
+  // and (60 s idle timeout) the connection is still open.
+  const auto frames = frames_after_head(silent.read_all(&eof));
+  EXPECT_FALSE(eof);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_NE(frames[0].second.find("\"welcome\""), std::string::npos);
+  EXPECT_EQ(frames[1].first, 0x9);
+  EXPECT_EQ(h.server().connections("quiet"), 1u);
+}
+
+}  // namespace
+}  // namespace chat::test

@@ -59,6 +59,11 @@ struct config {
   /// peers are pinged before that. API Gateway's idle timeout is 10 min.
   std::chrono::milliseconds idle_timeout{600'000};
 
+  /// A WebSocket peer that has sent nothing for this long (or half the
+  /// idle timeout, if that is sooner) is pinged; its pong counts as
+  /// traffic. Keeps NATs and proxies from dropping quiet connections.
+  std::chrono::milliseconds ping_interval{30'000};
+
   /// Longest a connection may live; it is then closed with 1001 "max
   /// connection lifetime" (API Gateway closes after 2 h; chatd defaults to
   /// that). 0, the library default, means no limit.

@@ -17,8 +17,9 @@ std::string check(const config& c) {
            "message could never be queued";
   }
   if (c.handshake_timeout.count() <= 0 || c.write_timeout.count() <= 0 ||
-      c.idle_timeout.count() <= 0) {
-    return "handshake_timeout, idle_timeout and write_timeout must be above 0";
+      c.idle_timeout.count() <= 0 || c.ping_interval.count() <= 0) {
+    return "handshake_timeout, idle_timeout, ping_interval and write_timeout "
+           "must be above 0";
   }
   if (c.max_connection_lifetime.count() < 0) {
     return "max_connection_lifetime must not be negative (0: no limit)";

@@ -518,7 +518,10 @@ class ws_session final
     arm_timer();
   }
 
-  clock::duration ping_after() const { return ctx_.cfg.idle_timeout / 2; }
+  clock::duration ping_after() const {
+    return std::min<clock::duration>(ctx_.cfg.ping_interval,
+                                     ctx_.cfg.idle_timeout / 2);
+  }
 
   // Closes the socket and leaves the registry; idempotent.
   void end(std::string_view why) {
