@@ -3,6 +3,8 @@
 // of the same bytes fed at once, and no frame may exceed the limit.
 #include <chat/framing.hpp>
 
+#include "split.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -43,18 +45,8 @@ outcome run(const std::vector<std::string_view>& chunks) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   if (size < 2) return 0;
-  // The first byte seeds the split points; the rest is the stream.
-  unsigned seed = data[0];
-  const std::string_view stream(reinterpret_cast<const char*>(data + 1),
-                                size - 1);
-  std::vector<std::string_view> chunks;
-  for (std::size_t at = 0; at < stream.size();) {
-    seed = seed * 1103515245u + 12345u;
-    const std::size_t n = std::min<std::size_t>(1 + (seed >> 16) % 17,
-                                                stream.size() - at);
-    chunks.push_back(stream.substr(at, n));
-    at += n;
-  }
-  if (!(run(chunks) == run({stream}))) std::abort();
+  if (!(run(chat::fuzz::split(data, size, 17)) ==
+        run({chat::fuzz::whole(data, size)})))
+    std::abort();
   return 0;
 }

@@ -58,9 +58,9 @@ std::string encode(std::string_view in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   const std::string_view token(reinterpret_cast<const char*>(data), size);
-  const auto c = validator().validate(
-      token, std::chrono::system_clock::time_point(std::chrono::seconds(
-                 1'700'000'000)));
+  const auto c =
+      validator().validate(token, std::chrono::system_clock::time_point(
+                                      std::chrono::seconds(1'700'000'000)));
   // Nothing here is signed by the fuzzer's keys... except by luck of the
   // HMAC secret, which the corpus does not hold: acceptance is a bug.
   if (c.error.empty()) std::abort();

@@ -1,9 +1,9 @@
 // The SQLite store's record check and decode, as load() does it: a state, a
 // checksum and a frame from a possibly damaged file. A record that passes
 // is parsed as the mailbox parses it; a sound frame always passes.
-#include "store/sqlite_journal.hpp"
-
 #include <chat/v1/chat.pb.h>
+
+#include "store/sqlite_journal.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -3,6 +3,7 @@
 // exactly those of the same bytes read at once, every view must lie in the
 // buffer it was read into, no message may exceed the limit, and want()
 // never asks for more than a header and the limit.
+#include "split.hpp"
 #include "transport/ws_frame.hpp"
 
 #include <cstdint>
@@ -44,10 +45,9 @@ std::vector<seen> run(const std::vector<std::string_view>& chunks) {
       }
       if (ev.what == ws::event::message && ev.payload.size() > limit)
         std::abort();
-      out.push_back({ev.what, static_cast<int>(ev.op), ev.code,
-                     std::string(ev.payload)});
-      if (ev.what == ws::event::close || ev.what == ws::event::fail)
-        return out;
+      out.push_back(
+          {ev.what, static_cast<int>(ev.op), ev.code, std::string(ev.payload)});
+      if (ev.what == ws::event::close || ev.what == ws::event::fail) return out;
     }
     buf.erase(0, used);
   }
@@ -59,18 +59,8 @@ std::vector<seen> run(const std::vector<std::string_view>& chunks) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   if (size < 2) return 0;
-  // The first byte seeds the split points; the rest is the stream.
-  unsigned seed = data[0];
-  const std::string_view stream(reinterpret_cast<const char*>(data + 1),
-                                size - 1);
-  std::vector<std::string_view> chunks;
-  for (std::size_t at = 0; at < stream.size();) {
-    seed = seed * 1103515245u + 12345u;
-    const std::size_t n = std::min<std::size_t>(1 + (seed >> 16) % 23,
-                                                stream.size() - at);
-    chunks.push_back(stream.substr(at, n));
-    at += n;
-  }
-  if (!(run(chunks) == run({stream}))) std::abort();
+  if (!(run(chat::fuzz::split(data, size, 23)) ==
+        run({chat::fuzz::whole(data, size)})))
+    std::abort();
   return 0;
 }
