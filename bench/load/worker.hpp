@@ -83,6 +83,7 @@ class worker {
   void on_message(conn& c, const chat::v1::Message& m);
   void pump(conn& c);
   void write_send(conn& c);
+  void write_ack(conn& c, const std::string& message_id);
   void write_frame(conn& c, std::string_view payload, bool binary);
   void serve_blocked(double now_s);
   void update_drained();
@@ -102,6 +103,7 @@ class worker {
   std::string body_;              // the message text being stamped
   chat::v1::ServerFrame in_;      // reused by every decode
   chat::v1::ClientFrame send_;    // reused by every protobuf send
+  chat::v1::ClientFrame ack_;     // reused by every encoded ack
   double connect_tokens_ = 0, send_tokens_ = 0, last_s_ = 0;
   bool started_ = false;
   std::uint64_t active_ = 0;    // active connections, for --count

@@ -35,6 +35,15 @@ long delimited(std::string_view in, std::string_view& payload) {
   return in.size() < 10 ? 0 : -1;
 }
 
+// True when `s` needs no escaping inside a JSON string.
+bool plain_json_string(std::string_view s) {
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u >= 0x80 || ch == '"' || ch == '\\') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // Handles every complete frame in `bytes`; returns the bytes used.
@@ -178,13 +187,7 @@ void worker::on_message(conn& c, const chat::v1::Message& m) {
     tally_.latency.add(now_ns() - sent_ns);
   }
   if (opt_.ack) {
-    chat::v1::ClientFrame ack;
-    ack.mutable_ack()->set_message_id(m.message_id());
-    const bool binary = opt_.protobuf || opt_.via == transport::tcp;
-    write_frame(c,
-                chat::encode(ack, binary ? chat::wire_format::protobuf
-                                         : chat::wire_format::json),
-                binary);
+    write_ack(c, m.message_id());
     ++tally_.acks;
   }
   pump(*c.partner);
@@ -232,6 +235,22 @@ void worker::write_send(conn& c) {
   }
   ++c.sent;
   ++tally_.sent;
+}
+
+void worker::write_ack(conn& c, const std::string& message_id) {
+  scratch_.clear();
+  const bool binary = opt_.protobuf || opt_.via == transport::tcp;
+  if (!binary && plain_json_string(message_id)) {
+    scratch_.append(R"({"ack":{"messageId":")").append(message_id);
+    scratch_.append("\"}}");
+  } else {
+    chat::v1::Ack& a = *ack_.mutable_ack();
+    a.set_message_id(message_id);
+    chat::encode(ack_,
+                 binary ? chat::wire_format::protobuf : chat::wire_format::json,
+                 scratch_);
+  }
+  write_frame(c, scratch_, binary);
 }
 
 void worker::write_frame(conn& c, std::string_view payload, bool binary) {

@@ -182,36 +182,50 @@ bool enum_field(json_reader& r, Parse parse, Enum& out) {
   return r.string(text) && parse(text, &out);
 }
 
+// Like send_fields, decodes into what a previous message left (a client
+// decodes message after message into one frame), clearing what this one
+// lacks at the end.
 bool message_fields(json_reader& r, v1::Message& m) {
   seen_set seen;
-  return object(r, [&](std::string_view k) {
+  const bool ok = object(r, [&](std::string_view k) {
     if (is(k, "messageId", "message_id"))
-      return seen.first(1) && r.string(*m.mutable_message_id());
-    if (k == "from") return seen.first(2) && r.string(*m.mutable_from());
-    if (k == "to") return seen.first(4) && r.string(*m.mutable_to());
-    if (k == "text") return seen.first(8) && r.string(*m.mutable_text());
-    if (k == "data") return seen.first(8) && bytes_field(r, *m.mutable_data());
+      return seen.first(1) && r.string(fresh(m.mutable_message_id()));
+    if (k == "from") return seen.first(2) && r.string(fresh(m.mutable_from()));
+    if (k == "to") return seen.first(4) && r.string(fresh(m.mutable_to()));
+    if (k == "text") return seen.first(8) && r.string(fresh(m.mutable_text()));
+    if (k == "data")
+      return seen.first(8) && bytes_field(r, fresh(m.mutable_data()));
     if (is(k, "sentAt", "sent_at"))
       return seen.first(16) && timestamp_field(r, *m.mutable_sent_at());
     if (is(k, "fromConnection", "from_connection"))
-      return seen.first(32) && r.string(*m.mutable_from_connection());
+      return seen.first(32) && r.string(fresh(m.mutable_from_connection()));
     if (k == "copy") {
       bool v = false;
       if (!seen.first(64) || !r.boolean(v)) return false;
       m.set_copy(v);
       return true;
     }
-    if (k == "id") return seen.first(128) && r.string(*m.mutable_id());
+    if (k == "id") return seen.first(128) && r.string(fresh(m.mutable_id()));
     return false;
   });
+  if (!ok) return false;
+  if (!seen.has(1)) m.clear_message_id();
+  if (!seen.has(2)) m.clear_from();
+  if (!seen.has(4)) m.clear_to();
+  if (!seen.has(8)) m.clear_body();
+  if (!seen.has(16)) m.clear_sent_at();
+  if (!seen.has(32)) m.clear_from_connection();
+  if (!seen.has(64)) m.clear_copy();
+  if (!seen.has(128)) m.clear_id();
+  return true;
 }
 
 bool sent_fields(json_reader& r, v1::Sent& s) {
   seen_set seen;
-  return object(r, [&](std::string_view k) {
-    if (k == "id") return seen.first(1) && r.string(*s.mutable_id());
+  const bool ok = object(r, [&](std::string_view k) {
+    if (k == "id") return seen.first(1) && r.string(fresh(s.mutable_id()));
     if (is(k, "messageId", "message_id"))
-      return seen.first(2) && r.string(*s.mutable_message_id());
+      return seen.first(2) && r.string(fresh(s.mutable_message_id()));
     if (k == "status") {
       v1::Sent::Status v{};
       if (!seen.first(4) || !enum_field(r, &v1::Sent::Status_Parse, v))
@@ -221,6 +235,38 @@ bool sent_fields(json_reader& r, v1::Sent& s) {
     }
     return false;
   });
+  if (!ok) return false;
+  if (!seen.has(1)) s.clear_id();
+  if (!seen.has(2)) s.clear_message_id();
+  if (!seen.has(4)) s.clear_status();
+  return true;
+}
+
+bool receipt_fields(json_reader& r, v1::Receipt& rc) {
+  seen_set seen;
+  const bool ok = object(r, [&](std::string_view k) {
+    if (is(k, "messageId", "message_id"))
+      return seen.first(1) && r.string(fresh(rc.mutable_message_id()));
+    if (k == "id") return seen.first(2) && r.string(fresh(rc.mutable_id()));
+    if (k == "status") {
+      v1::Receipt::Status v{};
+      if (!seen.first(4) || !enum_field(r, &v1::Receipt::Status_Parse, v))
+        return false;
+      rc.set_status(v);
+      return true;
+    }
+    if (k == "by") return seen.first(8) && r.string(fresh(rc.mutable_by()));
+    if (k == "at")
+      return seen.first(16) && timestamp_field(r, *rc.mutable_at());
+    return false;
+  });
+  if (!ok) return false;
+  if (!seen.has(1)) rc.clear_message_id();
+  if (!seen.has(2)) rc.clear_id();
+  if (!seen.has(4)) rc.clear_status();
+  if (!seen.has(8)) rc.clear_by();
+  if (!seen.has(16)) rc.clear_at();
+  return true;
 }
 
 bool error_fields(json_reader& r, v1::Error& e) {
@@ -274,24 +320,58 @@ bool decode_json_fast(std::string_view in, v1::ClientFrame& out) {
   return ok && r.eat('}') && r.at_end();
 }
 
+// True when `m` holds no unknown fields; the reflection is looked up once
+// per type (see no_unknown_fields).
+template <class M>
+bool no_unknown(const M& m) {
+  static const auto* reflection = M::GetReflection();
+  return reflection->GetUnknownFields(m).empty();
+}
+
+// The member of `out`'s oneof that a frame of type `Sub` decodes into: the
+// one a previous decode left, unless a protobuf decode put unknown fields in
+// it or in its timestamp `ts` (only Clear() drops those).
+template <class Sub>
+Sub& reuse(v1::ServerFrame& out, bool has, const Sub& sub,
+           Sub* (v1::ServerFrame::*member)(),
+           const google::protobuf::Timestamp* ts = nullptr) {
+  if (!has || !no_unknown(out) || !no_unknown(sub) ||
+      (ts != nullptr && !no_unknown(*ts)))
+    out.Clear();
+  return *(out.*member)();
+}
+
 bool decode_json_fast(std::string_view in, v1::ServerFrame& out) {
   json_reader r(in);
   std::string_view k;
   if (!r.eat('{') || !r.key(k)) return false;
-  out.Clear();
   bool ok = false;
   if (k == "message") {
-    ok = message_fields(r, *out.mutable_message());
+    const bool has = out.has_message();
+    ok = message_fields(
+        r, reuse(out, has, out.message(), &v1::ServerFrame::mutable_message,
+                 has && out.message().has_sent_at() ? &out.message().sent_at()
+                                                    : nullptr));
   } else if (k == "sent") {
-    ok = sent_fields(r, *out.mutable_sent());
-  } else if (k == "error") {
-    ok = error_fields(r, *out.mutable_error());
-  } else if (k == "pong") {
-    ok = ping_fields(r, *out.mutable_pong());
-  } else if (k == "ping") {
-    ok = ping_fields(r, *out.mutable_ping());
-  } else if (k == "welcome") {
-    ok = welcome_fields(r, *out.mutable_welcome());
+    ok = sent_fields(r, reuse(out, out.has_sent(), out.sent(),
+                              &v1::ServerFrame::mutable_sent));
+  } else if (k == "receipt") {
+    const bool has = out.has_receipt();
+    ok = receipt_fields(
+        r,
+        reuse(out, has, out.receipt(), &v1::ServerFrame::mutable_receipt,
+              has && out.receipt().has_at() ? &out.receipt().at() : nullptr));
+  } else {
+    out.Clear();
+    if (k == "error") {
+      ok = error_fields(r, *out.mutable_error());
+    } else if (k == "pong") {
+      ok = ping_fields(r, *out.mutable_pong());
+    } else if (k == "ping") {
+      ok = ping_fields(r, *out.mutable_ping());
+    } else if (k == "welcome") {
+      ok = welcome_fields(r, *out.mutable_welcome());
+    }
   }
   return ok && r.eat('}') && r.at_end();
 }
