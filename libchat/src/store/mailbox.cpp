@@ -1,9 +1,9 @@
 // The mailbox: inboxes, acks, receipts and dedup. See mailbox.hpp.
 #include "store/mailbox.hpp"
 
-#include "core/string_map.hpp"
-
 #include <chat/router.hpp>
+
+#include "core/string_map.hpp"
 
 #include <algorithm>
 
@@ -32,6 +32,17 @@ std::string dedup_key(std::string_view sender, std::string_view client_id) {
   return k;
 }
 
+// The same key, for a lookup: built in a buffer reused by the thread, valid
+// until the thread's next call.
+std::string_view dedup_probe(std::string_view sender,
+                             std::string_view client_id) {
+  thread_local std::string k;
+  k.clear();
+  k.append(sender).push_back('\n');
+  k.append(client_id);
+  return k;
+}
+
 v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
                           int status) {
   v1::ServerFrame f;
@@ -41,7 +52,6 @@ v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
   s->set_status(static_cast<v1::Sent::Status>(status));
   return f;
 }
-
 
 }  // namespace
 
@@ -85,27 +95,32 @@ struct mailbox::stripe {
   string_map<std::shared_ptr<entry>> by_id;     // messages to users here
   std::deque<std::shared_ptr<entry>> retained;  // acked, oldest first
   string_map<dedup_record> dedup;               // senders here
-  std::deque<std::string> dedup_order;          // keys, oldest first
+  // (when made, key), oldest first: the time lets a trim that has nothing
+  // to drop stop without looking the oldest record up.
+  std::deque<std::pair<std::int64_t, std::string>> dedup_order;
 
   // Forgets dedup records past the window or the bounds.
   void trim_dedup(std::int64_t now, const mailbox_limits& l) {
+    const std::int64_t window = l.dedup_window.count();
     while (!dedup_order.empty()) {
-      auto it = dedup.find(dedup_order.front());
-      const bool old =
-          it == dedup.end() ||
-          (it->second.status != 0 &&
-           (now - it->second.created_ms >= l.dedup_window.count() ||
-            dedup.size() > max_dedup_per_stripe));
-      if (!old) break;
+      const auto& [made, key] = dedup_order.front();
+      const bool over = dedup.size() > max_dedup_per_stripe;
+      if (!over && now - made < window) break;
+      auto it = dedup.find(key);
       if (it != dedup.end()) {
-        const auto nl = it->first.find('\n');
-        auto b = boxes.find(std::string_view(it->first).substr(0, nl));
-        if (b != boxes.end() && !b->second.sent_ids.empty() &&
-            b->second.sent_ids.front() == it->first) {
-          b->second.sent_ids.pop_front();
-          if (b->second.empty()) boxes.erase(b);
+        if (it->second.status == 0) break;  // pending: its send is not done
+        // Otherwise the record may be a newer one under the same key (the
+        // first was refused and forgotten); its own entry comes later.
+        if (over || now - it->second.created_ms >= window) {
+          const auto nl = it->first.find('\n');
+          auto b = boxes.find(std::string_view(it->first).substr(0, nl));
+          if (b != boxes.end() && !b->second.sent_ids.empty() &&
+              b->second.sent_ids.front() == it->first) {
+            b->second.sent_ids.pop_front();
+            if (b->second.empty()) boxes.erase(b);
+          }
+          dedup.erase(it);
         }
-        dedup.erase(it);
       }
       dedup_order.pop_front();
     }
@@ -165,7 +180,7 @@ void mailbox::load() {
           d.created_ms = e->created_ms;
           d.status = m.status != 0 ? m.status : v1::Sent::QUEUED;
           ss.boxes[e->sender].sent_ids.push_back(key);
-          ss.dedup_order.push_back(std::move(key));
+          ss.dedup_order.emplace_back(e->created_ms, std::move(key));
           ss.trim_dedup(now, limits_);
         }
         stripe& s = stripe_of(e->recipient);
@@ -197,7 +212,7 @@ std::optional<v1::ServerFrame> mailbox::resend(std::string_view sender,
   stripe& s = stripe_of(sender);
   std::lock_guard lock(s.mu);
   s.trim_dedup(now_(), limits_);
-  auto it = s.dedup.find(dedup_key(sender, client_id));
+  auto it = s.dedup.find(dedup_probe(sender, client_id));
   if (it == s.dedup.end()) return std::nullopt;
   stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
   if (it->second.status == 0) {
@@ -243,7 +258,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
     it->second.created_ms = e->created_ms;
     box& b = ss.boxes[e->sender];
     b.sent_ids.push_back(key);
-    ss.dedup_order.push_back(std::move(key));
+    ss.dedup_order.emplace_back(e->created_ms, std::move(key));
     if (b.sent_ids.size() > limits_.dedup_max_ids) {
       auto old = ss.dedup.find(b.sent_ids.front());
       if (old != ss.dedup.end() && old->second.status != 0) ss.dedup.erase(old);
@@ -272,18 +287,16 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
   if (full) {
     finish_dedup(*e, {}, {});
     return make_error(errc::inbox_full,
-                        "\"" + e->recipient + "\" has " +
-                            std::to_string(waiting) +
-                            " undelivered messages; retry later",
-                        e->client_id);
+                      "\"" + e->recipient + "\" has " +
+                          std::to_string(waiting) +
+                          " undelivered messages; retry later",
+                      e->client_id);
   }
 
   if (!journal_) {
     // Memory only: complete now and answer directly.
-    std::optional<v1::ServerFrame> out;
-    e->to.fn = [&out](v1::ServerFrame f) { out = std::move(f); };
-    complete(e, true);
-    return out;
+    e->to = {};
+    return complete(e, true);
   }
   stored_message sm;
   sm.seq = e->seq;
@@ -298,7 +311,8 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
   return std::nullopt;
 }
 
-void mailbox::complete(const std::shared_ptr<entry>& e, bool durable) {
+v1::ServerFrame mailbox::complete(const std::shared_ptr<entry>& e,
+                                  bool durable) {
   int status = v1::Sent::QUEUED;
   {
     stripe& rs = stripe_of(e->recipient);
@@ -329,14 +343,14 @@ void mailbox::complete(const std::shared_ptr<entry>& e, bool durable) {
       live.clear();
     }
   }
+  const reply_to to = std::move(e->to);
   if (!durable) {
     stats_.store_failures.fetch_add(1, std::memory_order_relaxed);
-    finish_dedup(
-        *e,
-        make_error(errc::unavailable,
-                     "the message could not be stored; retry", e->client_id),
-        std::move(e->to));
-    return;
+    v1::ServerFrame answer =
+        make_error(errc::unavailable, "the message could not be stored; retry",
+                   e->client_id);
+    finish_dedup(*e, answer, to);
+    return answer;
   }
   if (status == v1::Sent::QUEUED)
     stats_.queued.fetch_add(1, std::memory_order_relaxed);
@@ -345,7 +359,8 @@ void mailbox::complete(const std::shared_ptr<entry>& e, bool durable) {
 
   // The sender's other devices get a copy, marked as such.
   if (!e->from_connection.empty()) {
-    std::vector<std::shared_ptr<connection>> mine;
+    thread_local std::vector<std::shared_ptr<connection>> mine;
+    mine.clear();
     reg_.snapshot(e->sender, mine);
     envelope_ptr copy;
     for (const auto& c : mine) {
@@ -358,21 +373,23 @@ void mailbox::complete(const std::shared_ptr<entry>& e, bool durable) {
       }
       c->deliver(copy);
     }
+    mine.clear();
   }
-  finish_dedup(*e, make_sent(e->client_id, e->message_id, status),
-               std::move(e->to));
+  v1::ServerFrame answer = make_sent(e->client_id, e->message_id, status);
+  finish_dedup(*e, answer, to);
+  return answer;
 }
 
 // Records the outcome of a send for its resends and answers everyone who
 // waits for it. An empty `answer` (the send was refused) forgets the send,
 // so that a retry is a new send.
-void mailbox::finish_dedup(const entry& e, v1::ServerFrame answer,
-                           reply_to to) {
+void mailbox::finish_dedup(const entry& e, const v1::ServerFrame& answer,
+                           const reply_to& to) {
   std::vector<reply_to> waiters;
   if (!e.client_id.empty()) {
     stripe& ss = stripe_of(e.sender);
     std::lock_guard lock(ss.mu);
-    auto it = ss.dedup.find(dedup_key(e.sender, e.client_id));
+    auto it = ss.dedup.find(dedup_probe(e.sender, e.client_id));
     if (it != ss.dedup.end() && it->second.message_id == e.message_id) {
       waiters = std::move(it->second.waiters);
       if (answer.has_sent()) {
@@ -429,16 +446,17 @@ void mailbox::expire(stripe& s, box& b, std::int64_t now) {
   }
 }
 
-void mailbox::acknowledge(stripe& s, box& b, entry& e,
+void mailbox::acknowledge(stripe& s, box& b, const std::shared_ptr<entry>& held,
                           v1::Receipt::Status status,
                           std::vector<receipt_job>& out) {
+  entry& e = *held;
   if (e.in_inbox) {
     e.in_inbox = false;
     b.bytes -= e.bytes;
     e.env.reset();
     stats_.acked.fetch_add(1, std::memory_order_relaxed);
     stats_.stored.fetch_sub(1, std::memory_order_relaxed);
-    s.retained.push_back(s.by_id.at(e.message_id));
+    s.retained.push_back(held);
     while (s.retained.size() > max_retained_per_stripe) {
       s.by_id.erase(s.retained.front()->message_id);
       if (journal_) journal_->erase(s.retained.front()->message_id);
@@ -482,11 +500,11 @@ void mailbox::ack(const connection& c, std::string_view message_id,
              !q.front()->pending) {
         const std::shared_ptr<entry> e = q.front();
         q.pop_front();
-        acknowledge(s, b->second, *e, v1::Receipt::DELIVERED, receipts);
+        acknowledge(s, b->second, e, v1::Receipt::DELIVERED, receipts);
       }
     } else {
       q.erase(std::find(q.begin(), q.end(), target));
-      acknowledge(s, b->second, *target, v1::Receipt::DELIVERED, receipts);
+      acknowledge(s, b->second, target, v1::Receipt::DELIVERED, receipts);
     }
     if (b->second.empty()) s.boxes.erase(b);
   }
@@ -508,8 +526,8 @@ void mailbox::read(const connection& c, std::string_view message_id) {
       q.erase(std::find(q.begin(), q.end(), e));
     }
     box empty;
-    acknowledge(s, b != s.boxes.end() ? b->second : empty, *e,
-                v1::Receipt::READ, receipts);
+    acknowledge(s, b != s.boxes.end() ? b->second : empty, e, v1::Receipt::READ,
+                receipts);
     if (b != s.boxes.end() && b->second.empty()) s.boxes.erase(b);
   }
   for (auto& r : receipts) deliver_receipt(std::move(r));
@@ -519,10 +537,13 @@ void mailbox::deliver_receipt(receipt_job job) {
   auto env = std::make_shared<const envelope>(std::move(job.frame));
   stripe& s = stripe_of(job.sender);
   std::lock_guard lock(s.mu);
-  std::vector<std::shared_ptr<connection>> live;
+  thread_local std::vector<std::shared_ptr<connection>> live;
+  live.clear();
   reg_.snapshot(job.sender, live);
   for (const auto& c : live) c->deliver(env);
-  if (!live.empty()) return;
+  const bool delivered = !live.empty();
+  live.clear();
+  if (delivered) return;
   // Kept for the sender's next connection, within the inbox bound.
   box& b = s.boxes[job.sender];
   const std::uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed);

@@ -129,12 +129,15 @@ class mailbox final : public delivery {
   };
 
   stripe& stripe_of(std::string_view user) const;
-  void complete(const std::shared_ptr<entry>& e, bool durable);
-  void finish_dedup(const entry& e, v1::ServerFrame answer, reply_to to);
+  /// Hands a stored message out and answers its sender (through `e->to`,
+  /// and returned); with `durable` false, drops it and answers UNAVAILABLE.
+  v1::ServerFrame complete(const std::shared_ptr<entry>& e, bool durable);
+  void finish_dedup(const entry& e, const v1::ServerFrame& answer,
+                    const reply_to& to);
   void deliver_receipt(receipt_job job);
   void expire(stripe& s, box& b, std::int64_t now);
-  void acknowledge(stripe& s, box& b, entry& e, v1::Receipt::Status status,
-                   std::vector<receipt_job>& out);
+  void acknowledge(stripe& s, box& b, const std::shared_ptr<entry>& e,
+                   v1::Receipt::Status status, std::vector<receipt_job>& out);
   static void reply(const reply_to& to, registry& reg,
                     const v1::ServerFrame& f);
 
