@@ -43,6 +43,21 @@ std::string_view dedup_probe(std::string_view sender,
   return k;
 }
 
+// A vector the thread keeps for the next call. Taken by move, so that a
+// nested call gets a fresh one instead of the one being iterated.
+template <class T>
+struct reused {
+  std::vector<T>& spare;
+  std::vector<T> v;
+  explicit reused(std::vector<T>& s) : spare(s), v(std::move(s)) { v.clear(); }
+  ~reused() {
+    v.clear();
+    spare = std::move(v);
+  }
+  reused(const reused&) = delete;
+  reused& operator=(const reused&) = delete;
+};
+
 v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
                           int status) {
   v1::ServerFrame f;
@@ -446,13 +461,13 @@ void mailbox::expire(stripe& s, box& b, std::int64_t now) {
   }
 }
 
-void mailbox::acknowledge(stripe& s, box& b, const std::shared_ptr<entry>& held,
+void mailbox::acknowledge(stripe& s, box* b, const std::shared_ptr<entry>& held,
                           v1::Receipt::Status status,
                           std::vector<receipt_job>& out) {
   entry& e = *held;
   if (e.in_inbox) {
     e.in_inbox = false;
-    b.bytes -= e.bytes;
+    if (b != nullptr) b->bytes -= e.bytes;
     e.env.reset();
     stats_.acked.fetch_add(1, std::memory_order_relaxed);
     stats_.stored.fetch_sub(1, std::memory_order_relaxed);
@@ -484,7 +499,8 @@ void mailbox::acknowledge(stripe& s, box& b, const std::shared_ptr<entry>& held,
 
 void mailbox::ack(const connection& c, std::string_view message_id,
                   bool cumulative) {
-  std::vector<receipt_job> receipts;
+  thread_local std::vector<receipt_job> spare;
+  reused<receipt_job> receipts(spare);
   {
     stripe& s = stripe_of(c.user());
     std::lock_guard lock(s.mu);
@@ -500,19 +516,21 @@ void mailbox::ack(const connection& c, std::string_view message_id,
              !q.front()->pending) {
         const std::shared_ptr<entry> e = q.front();
         q.pop_front();
-        acknowledge(s, b->second, e, v1::Receipt::DELIVERED, receipts);
+        acknowledge(s, &b->second, e, v1::Receipt::DELIVERED, receipts.v);
       }
     } else {
       q.erase(std::find(q.begin(), q.end(), target));
-      acknowledge(s, b->second, target, v1::Receipt::DELIVERED, receipts);
+      acknowledge(s, &b->second, target, v1::Receipt::DELIVERED, receipts.v);
     }
-    if (b->second.empty()) s.boxes.erase(b);
+    // An emptied box stays until sweep(): a user who receives and acks
+    // message after message would otherwise free and rebuild it each time.
   }
-  for (auto& r : receipts) deliver_receipt(std::move(r));
+  for (auto& r : receipts.v) deliver_receipt(std::move(r));
 }
 
 void mailbox::read(const connection& c, std::string_view message_id) {
-  std::vector<receipt_job> receipts;
+  thread_local std::vector<receipt_job> spare;
+  reused<receipt_job> receipts(spare);
   {
     stripe& s = stripe_of(c.user());
     std::lock_guard lock(s.mu);
@@ -521,16 +539,14 @@ void mailbox::read(const connection& c, std::string_view message_id) {
     const std::shared_ptr<entry> e = it->second;
     if (e->pending || e->state == delivery_state::read) return;
     auto b = s.boxes.find(c.user());
-    if (e->in_inbox && b != s.boxes.end()) {
-      auto& q = b->second.inbox;
+    box* bp = b != s.boxes.end() ? &b->second : nullptr;
+    if (e->in_inbox && bp != nullptr) {
+      auto& q = bp->inbox;
       q.erase(std::find(q.begin(), q.end(), e));
     }
-    box empty;
-    acknowledge(s, b != s.boxes.end() ? b->second : empty, e, v1::Receipt::READ,
-                receipts);
-    if (b != s.boxes.end() && b->second.empty()) s.boxes.erase(b);
+    acknowledge(s, bp, e, v1::Receipt::READ, receipts.v);
   }
-  for (auto& r : receipts) deliver_receipt(std::move(r));
+  for (auto& r : receipts.v) deliver_receipt(std::move(r));
 }
 
 void mailbox::deliver_receipt(receipt_job job) {

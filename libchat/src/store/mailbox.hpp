@@ -136,7 +136,7 @@ class mailbox final : public delivery {
                     const reply_to& to);
   void deliver_receipt(receipt_job job);
   void expire(stripe& s, box& b, std::int64_t now);
-  void acknowledge(stripe& s, box& b, const std::shared_ptr<entry>& e,
+  void acknowledge(stripe& s, box* b, const std::shared_ptr<entry>& e,
                    v1::Receipt::Status status, std::vector<receipt_job>& out);
   static void reply(const reply_to& to, registry& reg,
                     const v1::ServerFrame& f);
