@@ -15,24 +15,39 @@
 
 namespace chat {
 
-/// Thread safety: immutable after construction; `encoded()` may be called
-/// from any thread.
+/// Thread safety: immutable once shared; `encoded()` may be called from
+/// any thread.
 class envelope {
  public:
   /// Takes a `ServerFrame` holding a `message`.
-  explicit envelope(v1::ServerFrame frame) : frame_(std::move(frame)) {}
+  explicit envelope(v1::ServerFrame frame)
+      : heap_(std::move(frame)), frame_(&heap_) {}
+  virtual ~envelope() = default;
 
   envelope(const envelope&) = delete;
   envelope& operator=(const envelope&) = delete;
 
-  const v1::ServerFrame& frame() const noexcept { return frame_; }
-  const v1::Message& message() const noexcept { return frame_.message(); }
+  /// An empty envelope whose frame the caller builds in place through
+  /// `mutable_frame()` before sharing it. The frame lives in a protobuf
+  /// arena whose first block is allocated with the envelope: a routed
+  /// message of ordinary size costs one allocation, not one per field.
+  static std::shared_ptr<envelope> make();
+
+  /// Only before the envelope is shared.
+  v1::ServerFrame& mutable_frame() noexcept { return *frame_; }
+  const v1::ServerFrame& frame() const noexcept { return *frame_; }
+  const v1::Message& message() const noexcept { return frame_->message(); }
 
   /// The frame encoded in `f`, made once and shared by every recipient.
   const std::string& encoded(wire_format f) const;
 
+ protected:
+  envelope() noexcept : frame_(&heap_) {}
+  void adopt(v1::ServerFrame* frame) noexcept { frame_ = frame; }
+
  private:
-  v1::ServerFrame frame_;
+  v1::ServerFrame heap_;  // the frame, unless adopt() put it in an arena
+  v1::ServerFrame* frame_;
   // Not std::call_once: glibc's pthread_once makes a futex syscall each
   // time it runs, which is once per routed message here.
   mutable std::mutex mu_;

@@ -97,6 +97,10 @@ class router {
   static void make_message(const sender& from, v1::Send& send,
                            const std::string& message_id, const std::string& to,
                            v1::Message& m);
+  // The message for `send`, built in its envelope; null when the
+  // embedder's policy hook refuses it.
+  envelope_ptr build(const sender& from, v1::Send& send,
+                     const std::string& message_id, const std::string& to);
   v1::ServerFrame store_and_forward(const sender& from, v1::Send& send,
                                     const detail::reply_to* later);
   v1::ServerFrame forward(const sender& from, v1::Send& send,

@@ -177,15 +177,13 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send,
                       send.id());
   }
 
-  v1::ServerFrame frame;
   std::string message_id = next_message_id();
-  make_message(from, send, message_id, targets.front()->user(),
-               *frame.mutable_message());
-  if (!allowed(hooks_, frame.message())) {
+  const envelope_ptr env =
+      build(from, send, message_id, targets.front()->user());
+  if (!env) {
     return make_error(errc::rejected, "message refused by the server's policy",
                       send.id());
   }
-  const auto env = std::make_shared<const envelope>(std::move(frame));
   for (const auto& c : targets) c->deliver(env);
   delivered_.fetch_add(1, std::memory_order_relaxed);
   deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
@@ -215,6 +213,16 @@ void router::make_message(const sender& from, v1::Send& send,
   }
 }
 
+envelope_ptr router::build(const sender& from, v1::Send& send,
+                           const std::string& message_id,
+                           const std::string& to) {
+  auto env = envelope::make();
+  v1::Message& m = *env->mutable_frame().mutable_message();
+  make_message(from, send, message_id, to, m);
+  if (!allowed(hooks_, m)) return nullptr;
+  return env;
+}
+
 v1::ServerFrame router::store_and_forward(const sender& from, v1::Send& send,
                                           const detail::reply_to* later) {
   detail::reply_to to =
@@ -223,15 +231,12 @@ v1::ServerFrame router::store_and_forward(const sender& from, v1::Send& send,
   if (auto prior = box_->resend(from.user, send.id(), to, deferred))
     return std::move(*prior);
   if (deferred) return {};
-  v1::ServerFrame frame;
-  std::string message_id = next_message_id();
-  make_message(from, send, message_id, send.to(), *frame.mutable_message());
-  if (!allowed(hooks_, frame.message())) {
+  envelope_ptr env = build(from, send, next_message_id(), send.to());
+  if (!env) {
     return make_error(errc::rejected, "message refused by the server's policy",
                       send.id());
   }
-  auto answer = box_->submit(std::make_shared<const envelope>(std::move(frame)),
-                             send.id(), std::move(to));
+  auto answer = box_->submit(std::move(env), send.id(), std::move(to));
   return answer ? std::move(*answer) : v1::ServerFrame{};
 }
 
@@ -239,14 +244,12 @@ v1::ServerFrame router::forward(const sender& from, v1::Send& send,
                                 const detail::reply_to* later) {
   detail::reply_to to =
       later ? *later : detail::reply_to{std::string(from.connection_id), {}};
-  v1::ServerFrame frame;
-  make_message(from, send, next_message_id(), {}, *frame.mutable_message());
-  if (!allowed(hooks_, frame.message())) {
+  envelope_ptr env = build(from, send, next_message_id(), {});
+  if (!env) {
     return make_error(errc::rejected, "message refused by the server's policy",
                       send.id());
   }
-  box_->forward(std::make_shared<const envelope>(std::move(frame)),
-                send.to_connection(), send.id(), std::move(to));
+  box_->forward(std::move(env), send.to_connection(), send.id(), std::move(to));
   return {};
 }
 

@@ -486,7 +486,8 @@ void mailbox::acknowledge(stripe& s, box* b, const std::shared_ptr<entry>& held,
   if (e.service) return;
   receipt_job job;
   job.sender = e.sender;
-  v1::Receipt* r = job.frame.mutable_receipt();
+  job.env = envelope::make();
+  v1::Receipt* r = job.env->mutable_frame().mutable_receipt();
   r->set_message_id(e.message_id);
   r->set_id(e.client_id);
   r->set_status(status);
@@ -550,7 +551,7 @@ void mailbox::read(const connection& c, std::string_view message_id) {
 }
 
 void mailbox::deliver_receipt(receipt_job job) {
-  auto env = std::make_shared<const envelope>(std::move(job.frame));
+  envelope_ptr env = std::move(job.env);
   stripe& s = stripe_of(job.sender);
   std::lock_guard lock(s.mu);
   thread_local std::vector<std::shared_ptr<connection>> live;

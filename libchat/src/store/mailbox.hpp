@@ -125,7 +125,7 @@ class mailbox final : public delivery {
   struct stripe;
   struct receipt_job {
     std::string sender;
-    v1::ServerFrame frame;
+    std::shared_ptr<envelope> env;  // a `receipt` frame
   };
 
   stripe& stripe_of(std::string_view user) const;
