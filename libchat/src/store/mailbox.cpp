@@ -3,6 +3,7 @@
 
 #include <chat/router.hpp>
 
+#include "core/flat_index.hpp"
 #include "core/string_map.hpp"
 
 #include <algorithm>
@@ -70,7 +71,7 @@ v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
 
 }  // namespace
 
-struct mailbox::entry {
+struct mailbox::entry : std::enable_shared_from_this<entry> {
   std::uint64_t seq = 0;
   std::string message_id;
   std::string recipient;
@@ -85,6 +86,12 @@ struct mailbox::entry {
   bool in_inbox = true;
   delivery_state state = delivery_state::unacked;
   reply_to to;  // the sender, while pending
+};
+
+struct mailbox::message_id_of {
+  std::string_view operator()(const entry& e) const noexcept {
+    return e.message_id;
+  }
 };
 
 struct mailbox::dedup_record {
@@ -107,7 +114,8 @@ struct mailbox::box {
 struct mailbox::stripe {
   mutable std::mutex mu;
   string_map<box> boxes;
-  string_map<std::shared_ptr<entry>> by_id;     // messages to users here
+  // Messages to users here, by id: those in an inbox and those retained.
+  flat_index<entry, message_id_of> by_id;
   std::deque<std::shared_ptr<entry>> retained;  // acked, oldest first
   string_map<dedup_record> dedup;               // senders here
   // (when made, key), oldest first: the time lets a trim that has nothing
@@ -207,7 +215,7 @@ void mailbox::load() {
         } else {
           s.retained.push_back(e);
         }
-        s.by_id.emplace(e->message_id, std::move(e));
+        if (s.by_id.find(e->message_id) == nullptr) s.by_id.insert(e.get());
       },
       [&](stored_receipt r) {
         max_seq = std::max(max_seq, r.seq);
@@ -295,7 +303,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
     } else {
       b.inbox.push_back(e);
       b.bytes += e->bytes;
-      rs.by_id.emplace(e->message_id, e);
+      rs.by_id.insert(e.get());  // ids are unique: made by this node
       stats_.stored.fetch_add(1, std::memory_order_relaxed);
     }
   }
@@ -505,9 +513,9 @@ void mailbox::ack(const connection& c, std::string_view message_id,
   {
     stripe& s = stripe_of(c.user());
     std::lock_guard lock(s.mu);
-    auto it = s.by_id.find(message_id);
-    if (it == s.by_id.end() || it->second->recipient != c.user()) return;
-    const std::shared_ptr<entry> target = it->second;
+    entry* found = s.by_id.find(message_id);
+    if (found == nullptr || found->recipient != c.user()) return;
+    const std::shared_ptr<entry> target = found->shared_from_this();
     if (!target->in_inbox || target->pending) return;
     auto b = s.boxes.find(c.user());
     if (b == s.boxes.end()) return;
@@ -535,9 +543,9 @@ void mailbox::read(const connection& c, std::string_view message_id) {
   {
     stripe& s = stripe_of(c.user());
     std::lock_guard lock(s.mu);
-    auto it = s.by_id.find(message_id);
-    if (it == s.by_id.end() || it->second->recipient != c.user()) return;
-    const std::shared_ptr<entry> e = it->second;
+    entry* found = s.by_id.find(message_id);
+    if (found == nullptr || found->recipient != c.user()) return;
+    const std::shared_ptr<entry> e = found->shared_from_this();
     if (e->pending || e->state == delivery_state::read) return;
     auto b = s.boxes.find(c.user());
     box* bp = b != s.boxes.end() ? &b->second : nullptr;

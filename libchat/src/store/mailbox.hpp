@@ -120,6 +120,7 @@ class mailbox final : public delivery {
 
  private:
   struct entry;
+  struct message_id_of;
   struct dedup_record;
   struct box;
   struct stripe;
