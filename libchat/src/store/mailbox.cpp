@@ -95,17 +95,26 @@ struct mailbox::message_id_of {
 };
 
 struct mailbox::dedup_record {
+  std::string key;  // dedup_key(sender, client id)
   std::string message_id;
   std::int64_t created_ms = 0;
-  int status = 0;  // 0 while the original is pending
+  int status = 0;       // 0 while the original is pending
+  bool indexed = true;  // false once forgotten (it waits to be trimmed)
   std::vector<reply_to> waiters;
+};
+
+struct mailbox::dedup_key_of {
+  std::string_view operator()(const dedup_record& r) const noexcept {
+    return r.key;
+  }
 };
 
 struct mailbox::box {
   std::deque<std::shared_ptr<entry>> inbox;  // unacked, by seq
   std::size_t bytes = 0;
   std::deque<std::pair<std::uint64_t, envelope_ptr>> receipts;
-  std::deque<std::string> sent_ids;  // dedup keys of this sender, oldest first
+  // This sender's dedup records (in its stripe's dedup_order), oldest first.
+  std::deque<dedup_record*> sent_ids;
   bool empty() const noexcept {
     return inbox.empty() && receipts.empty() && sent_ids.empty();
   }
@@ -117,33 +126,60 @@ struct mailbox::stripe {
   // Messages to users here, by id: those in an inbox and those retained.
   flat_index<entry, message_id_of> by_id;
   std::deque<std::shared_ptr<entry>> retained;  // acked, oldest first
-  string_map<dedup_record> dedup;               // senders here
-  // (when made, key), oldest first: the time lets a trim that has nothing
-  // to drop stop without looking the oldest record up.
-  std::deque<std::pair<std::int64_t, std::string>> dedup_order;
+  // Senders here: their dedup records, owned by dedup_order (a deque never
+  // moves its elements), oldest first, and indexed by key while not
+  // forgotten.
+  std::deque<dedup_record> dedup_order;
+  flat_index<dedup_record, dedup_key_of> dedup;
 
-  // Forgets dedup records past the window or the bounds.
+  // A new dedup record for `key`, made at `made`, indexed; false (nothing
+  // done) when the key is indexed already.
+  dedup_record* add_dedup(std::string key, std::int64_t made) {
+    dedup_record& r = dedup_order.emplace_back();
+    r.key = std::move(key);
+    r.created_ms = made;
+    if (!dedup.insert(&r)) {
+      dedup_order.pop_back();
+      return nullptr;
+    }
+    box_of(sender_of(r.key)).sent_ids.push_back(&r);
+    return &r;
+  }
+
+  box& box_of(std::string_view user) {
+    auto b = boxes.find(user);
+    if (b == boxes.end()) b = boxes.try_emplace(std::string(user)).first;
+    return b->second;
+  }
+
+  // Forgets `r`: resends no longer find it; trim_dedup frees it later.
+  void forget(dedup_record& r) noexcept {
+    if (!r.indexed) return;
+    dedup.erase(r.key);
+    r.indexed = false;
+  }
+
+  static std::string_view sender_of(std::string_view key) noexcept {
+    return key.substr(0, key.find('\n'));
+  }
+
+  // Frees dedup records past the window or the bound, oldest first; stops
+  // at one still pending.
   void trim_dedup(std::int64_t now, const mailbox_limits& l) {
     const std::int64_t window = l.dedup_window.count();
     while (!dedup_order.empty()) {
-      const auto& [made, key] = dedup_order.front();
-      const bool over = dedup.size() > max_dedup_per_stripe;
-      if (!over && now - made < window) break;
-      auto it = dedup.find(key);
-      if (it != dedup.end()) {
-        if (it->second.status == 0) break;  // pending: its send is not done
-        // Otherwise the record may be a newer one under the same key (the
-        // first was refused and forgotten); its own entry comes later.
-        if (over || now - it->second.created_ms >= window) {
-          const auto nl = it->first.find('\n');
-          auto b = boxes.find(std::string_view(it->first).substr(0, nl));
-          if (b != boxes.end() && !b->second.sent_ids.empty() &&
-              b->second.sent_ids.front() == it->first) {
-            b->second.sent_ids.pop_front();
-            if (b->second.empty()) boxes.erase(b);
-          }
-          dedup.erase(it);
-        }
+      dedup_record& r = dedup_order.front();
+      const bool over = dedup_order.size() > max_dedup_per_stripe;
+      if (!over && now - r.created_ms < window) break;
+      if (r.indexed && r.status == 0) break;  // its send is not done
+      forget(r);
+      // The sender's own list is in the same order, so the record is at
+      // its front unless the per-sender bound dropped it already.
+      auto b = boxes.find(sender_of(r.key));
+      if (b != boxes.end() && !b->second.sent_ids.empty() &&
+          b->second.sent_ids.front() == &r) {
+        b->second.sent_ids.pop_front();
+        if (b->second.empty()) boxes.erase(b);
       }
       dedup_order.pop_front();
     }
@@ -198,12 +234,12 @@ void mailbox::load() {
         if (!e->client_id.empty()) {
           stripe& ss = stripe_of(e->sender);
           std::string key = dedup_key(e->sender, e->client_id);
-          dedup_record& d = ss.dedup[key];
+          // A later record of the same key (a retry of a refused send)
+          // replaces the earlier one.
+          if (dedup_record* old = ss.dedup.find(key)) ss.forget(*old);
+          dedup_record& d = *ss.add_dedup(std::move(key), e->created_ms);
           d.message_id = e->message_id;
-          d.created_ms = e->created_ms;
           d.status = m.status != 0 ? m.status : v1::Sent::QUEUED;
-          ss.boxes[e->sender].sent_ids.push_back(key);
-          ss.dedup_order.emplace_back(e->created_ms, std::move(key));
           ss.trim_dedup(now, limits_);
         }
         stripe& s = stripe_of(e->recipient);
@@ -235,15 +271,15 @@ std::optional<v1::ServerFrame> mailbox::resend(std::string_view sender,
   stripe& s = stripe_of(sender);
   std::lock_guard lock(s.mu);
   s.trim_dedup(now_(), limits_);
-  auto it = s.dedup.find(dedup_probe(sender, client_id));
-  if (it == s.dedup.end()) return std::nullopt;
+  dedup_record* r = s.dedup.find(dedup_probe(sender, client_id));
+  if (r == nullptr) return std::nullopt;
   stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
-  if (it->second.status == 0) {
-    it->second.waiters.push_back(std::move(to));
+  if (r->status == 0) {
+    r->waiters.push_back(std::move(to));
     deferred = true;
     return std::nullopt;
   }
-  return make_sent(client_id, it->second.message_id, it->second.status);
+  return make_sent(client_id, r->message_id, r->status);
 }
 
 std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
@@ -266,26 +302,26 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
   if (!e->client_id.empty()) {
     stripe& ss = stripe_of(e->sender);
     std::lock_guard lock(ss.mu);
-    std::string key = dedup_key(e->sender, e->client_id);
-    auto [it, fresh] = ss.dedup.try_emplace(key);
-    if (!fresh) {
+    dedup_record* r =
+        ss.add_dedup(dedup_key(e->sender, e->client_id), e->created_ms);
+    if (r == nullptr) {
       // The same send raced itself in: answer it as a resend.
       stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
-      if (it->second.status == 0) {
-        it->second.waiters.push_back(std::move(e->to));
+      dedup_record& first =
+          *ss.dedup.find(dedup_probe(e->sender, e->client_id));
+      if (first.status == 0) {
+        first.waiters.push_back(std::move(e->to));
         return std::nullopt;
       }
-      return make_sent(e->client_id, it->second.message_id, it->second.status);
+      return make_sent(e->client_id, first.message_id, first.status);
     }
-    it->second.message_id = e->message_id;
-    it->second.created_ms = e->created_ms;
-    box& b = ss.boxes[e->sender];
-    b.sent_ids.push_back(key);
-    ss.dedup_order.emplace_back(e->created_ms, std::move(key));
-    if (b.sent_ids.size() > limits_.dedup_max_ids) {
-      auto old = ss.dedup.find(b.sent_ids.front());
-      if (old != ss.dedup.end() && old->second.status != 0) ss.dedup.erase(old);
-      b.sent_ids.pop_front();
+    r->message_id = e->message_id;
+    auto& ids = ss.box_of(e->sender).sent_ids;
+    if (ids.size() > limits_.dedup_max_ids) {
+      // Beyond the sender's last N ids; a pending one stays findable.
+      dedup_record* old = ids.front();
+      if (old->status != 0) ss.forget(*old);
+      ids.pop_front();
     }
   }
 
@@ -412,13 +448,13 @@ void mailbox::finish_dedup(const entry& e, const v1::ServerFrame& answer,
   if (!e.client_id.empty()) {
     stripe& ss = stripe_of(e.sender);
     std::lock_guard lock(ss.mu);
-    auto it = ss.dedup.find(dedup_probe(e.sender, e.client_id));
-    if (it != ss.dedup.end() && it->second.message_id == e.message_id) {
-      waiters = std::move(it->second.waiters);
+    dedup_record* r = ss.dedup.find(dedup_probe(e.sender, e.client_id));
+    if (r != nullptr && r->message_id == e.message_id) {
+      waiters = std::move(r->waiters);
       if (answer.has_sent()) {
-        it->second.status = answer.sent().status();
+        r->status = answer.sent().status();
       } else {
-        ss.dedup.erase(it);  // its key leaves dedup_order lazily
+        ss.forget(*r);  // trim_dedup frees it in its turn
       }
     }
   }

@@ -122,6 +122,7 @@ class mailbox final : public delivery {
   struct entry;
   struct message_id_of;
   struct dedup_record;
+  struct dedup_key_of;
   struct box;
   struct stripe;
   struct receipt_job {
