@@ -12,6 +12,7 @@ CHAT_BUILD_DEPS=(
   protobuf-compiler libprotobuf-dev libssl-dev libsqlite3-dev
   libtomlplusplus-dev
   libnats-dev
+  libgoogle-perftools-dev
   pybind11-dev python3-dev
 )
 CHAT_TEST_DEPS=(
