@@ -4,10 +4,12 @@
 
 #include <chat/router.hpp>
 
+#include "core/string_map.hpp"
 #include "support/fake_connection.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 
@@ -172,6 +174,86 @@ TEST(Mailbox, WhatTheJournalHoldsComesBackAfterARestart) {
   ASSERT_TRUE(answer.has_sent()) << answer.DebugString();
   EXPECT_EQ(answer.sent().message_id(), delivered[1]->message().message_id());
   EXPECT_EQ(bob->delivered().size(), 1u);
+}
+
+// The mailbox's stripe of a user, as mailbox.cpp picks it (64 stripes).
+std::size_t stripe_of(std::string_view user) {
+  return detail::string_hash{}(user)&63;
+}
+
+// A sender past its last-N bound forgets its own oldest sends; it must not
+// push out the dedup records of the other senders of its stripe.
+TEST(Mailbox, AHeavySenderDoesNotEvictOtherSendersDedupRecords) {
+  registry reg;
+  detail::mailbox_limits limits;
+  limits.dedup_max_ids = 100;
+  mailbox box{reg, limits, nullptr};
+  router route{reg, "n1", nullptr, &box};
+  // Offline: queued, then acked through a connection object of bob's.
+  const auto bob = std::make_shared<fake_connection>("n1-b", "bob");
+  std::string light = "light";
+  for (int i = 0; stripe_of(light) != stripe_of("heavy"); ++i)
+    light = "light" + std::to_string(i);
+
+  v1::Send first = text("l-1", "bob", "once");
+  const auto original = route.route({light, ""}, first);
+  ASSERT_TRUE(original.has_sent()) << original.ShortDebugString();
+  box.ack(*bob, original.sent().message_id(), false);
+  // More sends than a stripe keeps dedup records for (65,536).
+  for (int i = 0; i < 70'000; ++i) {
+    v1::Send s = text("h-" + std::to_string(i), "bob", "x");
+    const auto a = route.route({"heavy", ""}, s);
+    ASSERT_TRUE(a.has_sent()) << i << ": " << a.ShortDebugString();
+    box.ack(*bob, a.sent().message_id(), false);
+  }
+  v1::Send again = text("l-1", "bob", "once");
+  const auto answer = route.route({light, ""}, again);
+  ASSERT_TRUE(answer.has_sent()) << answer.ShortDebugString();
+  EXPECT_EQ(answer.sent().message_id(), original.sent().message_id());
+  EXPECT_EQ(box.stats().duplicates.load(), 1u);
+  // The heavy sender's own bound still holds: its first send is forgotten.
+  v1::Send old = text("h-0", "bob", "x");
+  const auto fresh = route.route({"heavy", ""}, old);
+  ASSERT_TRUE(fresh.has_sent());
+  EXPECT_EQ(box.stats().duplicates.load(), 1u);
+}
+
+// A connection that sends from inside a delivery (as a bot's hook may)
+// while the mailbox is still handing copies to the sender's devices.
+TEST(Mailbox, SendsFromInsideADeliveredCopyAreRoutedAndCopied) {
+  registry reg;
+  mailbox box{reg, {}, nullptr};
+  router route{reg, "n1", nullptr, &box};
+  const auto a1 = std::make_shared<fake_connection>("n1-a1", "alice");
+  const auto a2 = std::make_shared<fake_connection>("n1-a2", "alice");
+  const auto a3 = std::make_shared<fake_connection>("n1-a3", "alice");
+  const auto bob = std::make_shared<fake_connection>("n1-b", "bob");
+  for (const auto& c : {a1, a2, a3, bob}) ASSERT_TRUE(route.attach(c));
+  v1::ServerFrame inner;
+  a2->on_deliver([&](const envelope_ptr& env) {
+    if (env->message().text() != "hi") return;
+    v1::Send s = text("c-2", "bob", "from a2");
+    inner = route.route({"alice", a2->id()}, s);
+  });
+  v1::Send s = text("c-1", "bob", "hi");
+  ASSERT_TRUE(route.route({"alice", a1->id()}, s).has_sent());
+  ASSERT_TRUE(inner.has_sent()) << inner.ShortDebugString();
+  std::vector<std::string> to_bob;
+  for (const auto& e : bob->delivered()) to_bob.push_back(e->message().text());
+  EXPECT_EQ(to_bob, (std::vector<std::string>{"hi", "from a2"}));
+  // Each of alice's other devices got a copy of each message, once.
+  const auto texts = [](const fake_connection& c) {
+    std::vector<std::string> out;
+    for (const auto& e : c.delivered()) {
+      EXPECT_TRUE(e->message().copy());
+      out.push_back(e->message().text());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(texts(*a1), (std::vector<std::string>{"from a2"}));
+  EXPECT_EQ(texts(*a2), (std::vector<std::string>{"hi"}));
+  EXPECT_EQ(texts(*a3), (std::vector<std::string>{"from a2", "hi"}));
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ class flat_index {
   }
 
   /// Removes the object indexed under `key`; returns it, or null.
-  T* erase(std::string_view key) noexcept {
+  /// May allocate: the array shrinks when it is mostly empty.
+  T* erase(std::string_view key) {
     if (size_ == 0) return nullptr;
     const std::uint64_t h = hash(key);
     std::size_t i = h & mask_;

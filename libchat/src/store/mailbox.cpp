@@ -138,7 +138,14 @@ struct mailbox::stripe {
     dedup_record& r = dedup_order.emplace_back();
     r.key = std::move(key);
     r.created_ms = made;
-    if (!dedup.insert(&r)) {
+    bool added = false;
+    try {
+      added = dedup.insert(&r);
+    } catch (...) {
+      dedup_order.pop_back();
+      throw;
+    }
+    if (!added) {
       dedup_order.pop_back();
       return nullptr;
     }
@@ -153,7 +160,7 @@ struct mailbox::stripe {
   }
 
   // Forgets `r`: resends no longer find it; trim_dedup frees it later.
-  void forget(dedup_record& r) noexcept {
+  void forget(dedup_record& r) {
     if (!r.indexed) return;
     dedup.erase(r.key);
     r.indexed = false;
@@ -169,8 +176,11 @@ struct mailbox::stripe {
     const std::int64_t window = l.dedup_window.count();
     while (!dedup_order.empty()) {
       dedup_record& r = dedup_order.front();
-      const bool over = dedup_order.size() > max_dedup_per_stripe;
-      if (!over && now - r.created_ms < window) break;
+      // Live records count against the bound; forgotten ones wait for
+      // their turn, unless they pile up behind a live one.
+      const bool over = dedup.size() > max_dedup_per_stripe ||
+                        dedup_order.size() > 4 * max_dedup_per_stripe;
+      if (!over && r.indexed && now - r.created_ms < window) break;
       if (r.indexed && r.status == 0) break;  // its send is not done
       forget(r);
       // The sender's own list is in the same order, so the record is at
@@ -344,12 +354,15 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
     }
   }
   if (full) {
-    finish_dedup(*e, {}, {});
-    return make_error(errc::inbox_full,
-                      "\"" + e->recipient + "\" has " +
-                          std::to_string(waiting) +
-                          " undelivered messages; retry later",
-                      e->client_id);
+    v1::ServerFrame refused =
+        make_error(errc::inbox_full,
+                   "\"" + e->recipient + "\" has " + std::to_string(waiting) +
+                       " undelivered messages; retry later",
+                   e->client_id);
+    // Resends that came in meanwhile get the same answer; the send itself
+    // is forgotten, so that a retry is a new send.
+    finish_dedup(*e, refused, {});
+    return refused;
   }
 
   if (!journal_) {
@@ -373,6 +386,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
 v1::ServerFrame mailbox::complete(const std::shared_ptr<entry>& e,
                                   bool durable) {
   int status = v1::Sent::QUEUED;
+  envelope_ptr env;  // for the copies to the sender's other connections
   {
     stripe& rs = stripe_of(e->recipient);
     std::lock_guard lock(rs.mu);
@@ -388,18 +402,19 @@ v1::ServerFrame mailbox::complete(const std::shared_ptr<entry>& e,
       stats_.stored.fetch_sub(1, std::memory_order_relaxed);
     } else {
       e->pending = false;
-      thread_local std::vector<std::shared_ptr<connection>> live;
-      live.clear();
-      reg_.snapshot(e->recipient, live);
+      thread_local std::vector<std::shared_ptr<connection>> spare;
+      reused<std::shared_ptr<connection>> live(spare);
+      reg_.snapshot(e->recipient, live.v);
       // An ack cannot come before this delivery, so the entry is still
       // unacked; an expiry sweep skips pending entries.
-      for (const auto& c : live) c->deliver(e->env);
-      if (!live.empty()) {
+      for (const auto& c : live.v) c->deliver(e->env);
+      if (!live.v.empty()) {
         status = v1::Sent::DELIVERED;
         stats_.delivered.fetch_add(1, std::memory_order_relaxed);
-        stats_.deliveries.fetch_add(live.size(), std::memory_order_relaxed);
+        stats_.deliveries.fetch_add(live.v.size(), std::memory_order_relaxed);
       }
-      live.clear();
+      // Taken under the lock: once it is released, an ack may drop it.
+      if (!e->from_connection.empty()) env = e->env;
     }
   }
   const reply_to to = std::move(e->to);
@@ -418,21 +433,20 @@ v1::ServerFrame mailbox::complete(const std::shared_ptr<entry>& e,
 
   // The sender's other devices get a copy, marked as such.
   if (!e->from_connection.empty()) {
-    thread_local std::vector<std::shared_ptr<connection>> mine;
-    mine.clear();
-    reg_.snapshot(e->sender, mine);
+    thread_local std::vector<std::shared_ptr<connection>> spare;
+    reused<std::shared_ptr<connection>> mine(spare);
+    reg_.snapshot(e->sender, mine.v);
     envelope_ptr copy;
-    for (const auto& c : mine) {
+    for (const auto& c : mine.v) {
       if (c->id() == e->from_connection) continue;
       if (!copy) {
-        v1::ServerFrame f = e->env->frame();
+        v1::ServerFrame f = env->frame();
         f.mutable_message()->set_copy(true);
         f.mutable_message()->set_id(e->client_id);
         copy = std::make_shared<const envelope>(std::move(f));
       }
       c->deliver(copy);
     }
-    mine.clear();
   }
   v1::ServerFrame answer = make_sent(e->client_id, e->message_id, status);
   finish_dedup(*e, answer, to);
@@ -598,13 +612,11 @@ void mailbox::deliver_receipt(receipt_job job) {
   envelope_ptr env = std::move(job.env);
   stripe& s = stripe_of(job.sender);
   std::lock_guard lock(s.mu);
-  thread_local std::vector<std::shared_ptr<connection>> live;
-  live.clear();
-  reg_.snapshot(job.sender, live);
-  for (const auto& c : live) c->deliver(env);
-  const bool delivered = !live.empty();
-  live.clear();
-  if (delivered) return;
+  thread_local std::vector<std::shared_ptr<connection>> spare;
+  reused<std::shared_ptr<connection>> live(spare);
+  reg_.snapshot(job.sender, live.v);
+  for (const auto& c : live.v) c->deliver(env);
+  if (!live.v.empty()) return;
   // Kept for the sender's next connection, within the inbox bound.
   box& b = s.boxes[job.sender];
   const std::uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed);
