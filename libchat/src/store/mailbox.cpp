@@ -17,6 +17,10 @@ namespace {
 constexpr std::size_t max_retained_per_stripe = 1 << 14;
 // Dedup records per stripe, whatever the per-sender bound.
 constexpr std::size_t max_dedup_per_stripe = 1 << 16;
+// Dedup records per stripe, forgotten ones included (they are freed in
+// order, and may wait behind a live one): at most 8.4 million records of
+// 100 to 200 bytes in all, however the senders behave.
+constexpr std::size_t max_dedup_kept_per_stripe = 2 * max_dedup_per_stripe;
 constexpr std::size_t stripe_count = 64;
 
 std::int64_t system_now_ms() {
@@ -179,7 +183,7 @@ struct mailbox::stripe {
       // Live records count against the bound; forgotten ones wait for
       // their turn, unless they pile up behind a live one.
       const bool over = dedup.size() > max_dedup_per_stripe ||
-                        dedup_order.size() > 4 * max_dedup_per_stripe;
+                        dedup_order.size() > max_dedup_kept_per_stripe;
       if (!over && r.indexed && now - r.created_ms < window) break;
       if (r.indexed && r.status == 0) break;  // its send is not done
       forget(r);
