@@ -2,6 +2,7 @@
 // and exactly one answer out.
 #include <chat/router.hpp>
 
+#include "core/reused.hpp"
 #include "store/delivery.hpp"
 
 #include <charconv>
@@ -14,20 +15,8 @@ namespace {
 using connection_list = std::vector<std::shared_ptr<connection>>;
 
 // Reused by every route on a thread so that steady-state routing does not
-// allocate for the target list. Taken by move, so a reentrant route (a hook
-// that sends) gets a fresh list instead of the one being iterated.
+// allocate for the target list.
 thread_local connection_list tls_targets;
-
-struct target_lease {
-  connection_list list = std::move(tls_targets);
-  target_lease() { list.clear(); }
-  ~target_lease() {
-    list.clear();
-    tls_targets = std::move(list);
-  }
-  target_lease(const target_lease&) = delete;
-  target_lease& operator=(const target_lease&) = delete;
-};
 
 void append_hex(std::string& out, std::uint64_t v) {
   char buf[16];
@@ -139,8 +128,8 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send,
     return make_error(errc::invalid_frame, "send needs \"text\" or \"data\"",
                       send.id());
   }
-  target_lease lease;
-  connection_list& targets = lease.list;
+  detail::reused<std::shared_ptr<connection>> lease(tls_targets);
+  connection_list& targets = lease.v;
   switch (send.target_case()) {
     case v1::Send::kTo:
       if (!valid_user_name(send.to())) {

@@ -4,6 +4,7 @@
 #include <chat/router.hpp>
 
 #include "core/flat_index.hpp"
+#include "core/reused.hpp"
 #include "core/string_map.hpp"
 
 #include <algorithm>
@@ -29,16 +30,8 @@ std::int64_t system_now_ms() {
       .count();
 }
 
-std::string dedup_key(std::string_view sender, std::string_view client_id) {
-  std::string k;
-  k.reserve(sender.size() + 1 + client_id.size());
-  k.append(sender).push_back('\n');
-  k.append(client_id);
-  return k;
-}
-
-// The same key, for a lookup: built in a buffer reused by the thread, valid
-// until the thread's next call.
+// A sender's dedup key for a lookup: built in a buffer reused by the
+// thread, valid until the thread's next call.
 std::string_view dedup_probe(std::string_view sender,
                              std::string_view client_id) {
   thread_local std::string k;
@@ -48,20 +41,10 @@ std::string_view dedup_probe(std::string_view sender,
   return k;
 }
 
-// A vector the thread keeps for the next call. Taken by move, so that a
-// nested call gets a fresh one instead of the one being iterated.
-template <class T>
-struct reused {
-  std::vector<T>& spare;
-  std::vector<T> v;
-  explicit reused(std::vector<T>& s) : spare(s), v(std::move(s)) { v.clear(); }
-  ~reused() {
-    v.clear();
-    spare = std::move(v);
-  }
-  reused(const reused&) = delete;
-  reused& operator=(const reused&) = delete;
-};
+// The same key, to keep in a record.
+std::string dedup_key(std::string_view sender, std::string_view client_id) {
+  return std::string(dedup_probe(sender, client_id));
+}
 
 v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
                           int status) {
@@ -265,7 +248,7 @@ void mailbox::load() {
         } else {
           s.retained.push_back(e);
         }
-        if (s.by_id.find(e->message_id) == nullptr) s.by_id.insert(e.get());
+        s.by_id.insert(e.get());  // a repeated id keeps the first
       },
       [&](stored_receipt r) {
         max_seq = std::max(max_seq, r.seq);
