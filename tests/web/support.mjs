@@ -130,6 +130,26 @@ export class Person {
     return this.page.getByRole("status");
   }
 
+  // From now on, records every text the status line shows, in order. A
+  // status can last less than a test step: the first refused reconnect
+  // replaces "closed 1001" within half a second.
+  async recordStatus() {
+    await this.page.evaluate(() => {
+      const el = document.getElementById("status");
+      window.statusHistory = [];
+      new MutationObserver(() => window.statusHistory.push(el.textContent)).observe(el, {
+        attributes: true,
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+  }
+
+  statusHistory() {
+    return this.page.evaluate(() => window.statusHistory);
+  }
+
   async waitOnline() {
     await this.page.locator('#status[data-state="online"]').waitFor();
     await this.page.locator("#me-connection", { hasText: /-/ }).waitFor();
