@@ -207,5 +207,66 @@ TEST(Registry, ConcurrentDevicesOfOneUserAreAllCounted) {
   EXPECT_EQ(reg.snapshot("bob", all), kept);
 }
 
+// A user's connections are kept in the order they came, whichever leaves.
+TEST(Registry, DevicesStayInTheOrderTheyCameWhicheverLeaves) {
+  registry reg;
+  std::vector<std::shared_ptr<connection>> dev;
+  for (int i = 0; i < 4; ++i)
+    dev.push_back(make_fake("c" + std::to_string(i), "bob"));
+  for (const auto& d : dev) ASSERT_TRUE(reg.add(d));
+  connection_list out;
+  reg.snapshot("bob", out);
+  EXPECT_EQ(out, dev);
+  ASSERT_TRUE(reg.remove(*dev[0]));  // the first
+  reg.snapshot("bob", out);
+  EXPECT_EQ(out, (connection_list{dev[1], dev[2], dev[3]}));
+  ASSERT_TRUE(reg.remove(*dev[2]));  // one in the middle
+  reg.snapshot("bob", out);
+  EXPECT_EQ(out, (connection_list{dev[1], dev[3]}));
+  ASSERT_TRUE(reg.remove(*dev[3]));  // the last
+  reg.snapshot("bob", out);
+  EXPECT_EQ(out, (connection_list{dev[1]}));
+  EXPECT_EQ(reg.count("bob"), 1u);
+  ASSERT_TRUE(reg.add(dev[0]));  // back, after the one left
+  reg.snapshot("bob", out);
+  EXPECT_EQ(out, (connection_list{dev[1], dev[0]}));
+  ASSERT_TRUE(reg.remove(*dev[1]));
+  ASSERT_TRUE(reg.remove(*dev[0]));
+  EXPECT_EQ(reg.count("bob"), 0u);
+  EXPECT_EQ(reg.find("c0"), nullptr);
+  EXPECT_EQ(reg.size(), 0u);
+}
+
+// The registry owns what it holds, and only while it holds it: through
+// every resize of its tables and every removal.
+TEST(Registry, HoldsEachConnectionExactlyWhileRegistered) {
+  registry reg(4);
+  constexpr int n = 5000;
+  std::vector<std::weak_ptr<connection>> seen;
+  for (int i = 0; i < n; ++i) {
+    auto c =
+        make_fake("id" + std::to_string(i), "u" + std::to_string(i % 1700));
+    seen.push_back(c);
+    ASSERT_TRUE(reg.add(std::move(c)));
+  }
+  EXPECT_EQ(reg.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ASSERT_FALSE(seen[i].expired()) << i;
+  EXPECT_EQ(reg.count("u7"), 3u);  // 7, 1707, 3407
+  for (int i = 0; i < n; i += 2) {
+    const auto c = reg.find("id" + std::to_string(i));
+    ASSERT_NE(c, nullptr) << i;
+    ASSERT_TRUE(reg.remove(*c));
+  }
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(seen[i].expired(), i % 2 == 0) << i;
+    EXPECT_EQ(reg.find("id" + std::to_string(i)) != nullptr, i % 2 == 1) << i;
+  }
+  EXPECT_EQ(reg.size(), static_cast<std::size_t>(n / 2));
+  for (int i = 1; i < n; i += 2) ASSERT_TRUE(reg.remove(*seen[i].lock()));
+  for (int i = 0; i < n; ++i) EXPECT_TRUE(seen[i].expired()) << i;
+  EXPECT_EQ(reg.size(), 0u);
+  EXPECT_EQ(reg.count("u7"), 0u);
+}
+
 }  // namespace
 }  // namespace chat

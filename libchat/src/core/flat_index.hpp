@@ -15,28 +15,43 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace chat::detail {
 
 /// Maps `KeyOf{}(t)` to `&t`; the index does not own the objects, which
 /// must stay alive, and keep their key, while indexed.
+///
+/// `Ptr` is what a slot holds: `T*` by default, or an owning pointer-like
+/// type (shared_ptr, or a struct with `*` and `== nullptr`) that the index
+/// then owns; a slot holding null is empty.
 /// Thread safety: none (the mailbox holds its stripe's lock).
-template <class T, class KeyOf, class Hash = string_hash>
+template <class T, class KeyOf, class Hash = string_hash, class Ptr = T*>
 class flat_index {
  public:
   T* find(std::string_view key) const noexcept {
+    const Ptr* p = find_slot(key);
+    return p ? &**p : nullptr;
+  }
+
+  /// What the index holds for `key`, or null. Changing it must keep its
+  /// key and keep it not null.
+  Ptr* find_slot(std::string_view key) noexcept {
+    return const_cast<Ptr*>(std::as_const(*this).find_slot(key));
+  }
+  const Ptr* find_slot(std::string_view key) const noexcept {
     if (size_ == 0) return nullptr;
     const std::uint64_t h = hash(key);
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const slot& s = slots_[i];
       if (s.value == nullptr) return nullptr;
-      if (s.hash == h && KeyOf{}(*s.value) == key) return s.value;
+      if (s.hash == h && KeyOf{}(*s.value) == key) return &s.value;
     }
   }
 
   /// Indexes `v`; false (nothing done) when its key already is.
-  bool insert(T* v) {
+  bool insert(Ptr v) {
     if ((size_ + 1) * 4 > slots_.size() * 3) resize(grown());
     const std::string_view key = KeyOf{}(*v);
     const std::uint64_t h = hash(key);
@@ -44,14 +59,14 @@ class flat_index {
     for (; slots_[i].value != nullptr; i = (i + 1) & mask_) {
       if (slots_[i].hash == h && KeyOf{}(*slots_[i].value) == key) return false;
     }
-    slots_[i] = slot{h, v};
+    slots_[i] = slot{h, std::move(v)};
     ++size_;
     return true;
   }
 
   /// Removes the object indexed under `key`; returns it, or null.
   /// May allocate: the array shrinks when it is mostly empty.
-  T* erase(std::string_view key) {
+  Ptr erase(std::string_view key) {
     if (size_ == 0) return nullptr;
     const std::uint64_t h = hash(key);
     std::size_t i = h & mask_;
@@ -60,7 +75,7 @@ class flat_index {
       if (s.value == nullptr) return nullptr;
       if (s.hash == h && KeyOf{}(*s.value) == key) break;
     }
-    T* const out = slots_[i].value;
+    Ptr out = std::move(slots_[i].value);
     // Shift back every following slot of the run that may move into the
     // hole: one whose home is not cyclically in (hole, j].
     for (std::size_t j = (i + 1) & mask_; slots_[j].value != nullptr;
@@ -69,7 +84,7 @@ class flat_index {
       const bool stays =
           i <= j ? (i < home && home <= j) : (i < home || home <= j);
       if (stays) continue;
-      slots_[i] = slots_[j];
+      slots_[i] = std::move(slots_[j]);
       i = j;
     }
     slots_[i] = slot{};
@@ -94,7 +109,7 @@ class flat_index {
  private:
   struct slot {
     std::uint64_t hash = 0;
-    T* value = nullptr;  // null: empty
+    Ptr value = nullptr;  // null: empty
   };
   static constexpr std::size_t min_slots = 16;
 
@@ -106,18 +121,18 @@ class flat_index {
     return slots_.empty() ? min_slots : slots_.size() * 2;
   }
 
-  void place(slot s) noexcept {
+  void place(slot&& s) noexcept {
     std::size_t i = s.hash & mask_;
     while (slots_[i].value != nullptr) i = (i + 1) & mask_;
-    slots_[i] = s;
+    slots_[i] = std::move(s);
   }
 
   void resize(std::size_t n) {
     std::vector<slot> old(n);
     old.swap(slots_);
     mask_ = n - 1;
-    for (const slot& s : old)
-      if (s.value != nullptr) place(s);
+    for (slot& s : old)
+      if (s.value != nullptr) place(std::move(s));
   }
 
   std::vector<slot> slots_;

@@ -1,6 +1,7 @@
 // Sharded registry: user -> connections, connection id -> connection.
 #include <chat/registry.hpp>
 
+#include "core/flat_index.hpp"
 #include "core/string_map.hpp"
 
 #include <algorithm>
@@ -8,14 +9,36 @@
 #include <functional>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace chat {
 namespace {
 
 using detail::string_hash;
-using detail::string_map;
 using connection_ptr = std::shared_ptr<connection>;
+
+struct id_of {
+  std::string_view operator()(const connection& c) const noexcept {
+    return c.id();
+  }
+};
+struct user_of {
+  std::string_view operator()(const connection& c) const noexcept {
+    return c.user();
+  }
+};
+
+// A user's connections: the first inline (most users have one), the others
+// beside it. Keyed by the first one's user name, so no key is copied.
+struct user_conns {
+  connection_ptr first;
+  std::unique_ptr<std::vector<connection_ptr>> rest;
+
+  user_conns(std::nullptr_t = nullptr) noexcept {}
+  explicit user_conns(connection_ptr c) noexcept : first(std::move(c)) {}
+  connection& operator*() const noexcept { return *first; }
+  bool operator==(std::nullptr_t) const noexcept { return first == nullptr; }
+  std::size_t size() const noexcept { return 1 + (rest ? rest->size() : 0); }
+};
 
 std::size_t round_up_pow2(std::size_t n) {
   std::size_t p = 1;
@@ -25,10 +48,14 @@ std::size_t round_up_pow2(std::size_t n) {
 
 }  // namespace
 
+// Both maps are open-addressed arrays of (hash, owner) slots keyed by
+// strings the connections hold: a registered connection costs a slot in
+// each, and allocates nothing of its own.
 struct registry::shard {
   mutable std::mutex mu;
-  string_map<std::vector<connection_ptr>> users;  // Guarded by mu.
-  string_map<connection_ptr> ids;                 // Guarded by mu.
+  // Guarded by mu.
+  detail::flat_index<connection, user_of, string_hash, user_conns> users;
+  detail::flat_index<connection, id_of, string_hash, connection_ptr> ids;
 };
 
 registry::registry(std::size_t shards)
@@ -45,31 +72,48 @@ bool registry::add(std::shared_ptr<connection> c) {
   shard& is = ids_[string_hash{}(c->id()) & mask_];
   shard& us = users_[string_hash{}(c->user()) & mask_];
   std::scoped_lock lock(is.mu, us.mu);
-  if (!is.ids.try_emplace(c->id(), c).second) return false;
-  us.users[c->user()].push_back(std::move(c));
+  if (!is.ids.insert(c)) return false;
+  if (user_conns* u = us.users.find_slot(c->user())) {
+    if (!u->rest) u->rest = std::make_unique<std::vector<connection_ptr>>();
+    u->rest->push_back(std::move(c));
+  } else {
+    us.users.insert(user_conns(std::move(c)));
+  }
   return true;
 }
 
 bool registry::remove(const connection& c) {
   shard& is = ids_[string_hash{}(c.id()) & mask_];
   shard& us = users_[string_hash{}(c.user()) & mask_];
+  // Let go of after the locks: the connection's last owners may be these.
+  connection_ptr by_id;
+  user_conns by_user;
   std::scoped_lock lock(is.mu, us.mu);
-  const auto it = is.ids.find(c.id());
-  if (it == is.ids.end() || it->second.get() != &c) return false;
-  is.ids.erase(it);
-  if (const auto u = us.users.find(c.user()); u != us.users.end()) {
-    std::erase_if(u->second,
+  if (is.ids.find(c.id()) != &c) return false;
+  by_id = is.ids.erase(c.id());
+  user_conns* u = us.users.find_slot(c.user());
+  if (u == nullptr) return true;
+  if (u->first.get() == &c) {
+    if (!u->rest) {
+      by_user = us.users.erase(c.user());
+      return true;
+    }
+    by_user.first = std::move(u->first);
+    u->first = std::move(u->rest->front());  // keeps the order they came in
+    u->rest->erase(u->rest->begin());
+  } else if (u->rest) {
+    std::erase_if(*u->rest,
                   [&](const connection_ptr& p) { return p.get() == &c; });
-    if (u->second.empty()) us.users.erase(u);
   }
+  if (u->rest && u->rest->empty()) u->rest.reset();
   return true;
 }
 
 std::shared_ptr<connection> registry::find(std::string_view id) const {
   const shard& s = ids_[string_hash{}(id)&mask_];
   std::lock_guard lock(s.mu);
-  const auto it = s.ids.find(id);
-  return it == s.ids.end() ? nullptr : it->second;
+  const connection_ptr* c = s.ids.find_slot(id);
+  return c ? *c : nullptr;
 }
 
 std::size_t registry::snapshot(std::string_view user,
@@ -77,16 +121,18 @@ std::size_t registry::snapshot(std::string_view user,
   out.clear();
   const shard& s = users_[string_hash{}(user)&mask_];
   std::lock_guard lock(s.mu);
-  const auto it = s.users.find(user);
-  if (it != s.users.end()) out.assign(it->second.begin(), it->second.end());
+  if (const user_conns* u = s.users.find_slot(user)) {
+    out.push_back(u->first);
+    if (u->rest) out.insert(out.end(), u->rest->begin(), u->rest->end());
+  }
   return out.size();
 }
 
 std::size_t registry::count(std::string_view user) const {
   const shard& s = users_[string_hash{}(user)&mask_];
   std::lock_guard lock(s.mu);
-  const auto it = s.users.find(user);
-  return it == s.users.end() ? 0 : it->second.size();
+  const user_conns* u = s.users.find_slot(user);
+  return u ? u->size() : 0;
 }
 
 std::size_t registry::size() const {
