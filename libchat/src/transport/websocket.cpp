@@ -2,6 +2,8 @@
 // HTTP endpoints are in http_routes.cpp.
 #include "auth/origin.hpp"
 #include "core/rate_limiter.hpp"
+#include "transport/deadlines.hpp"
+#include "transport/handshake_burst.hpp"
 #include "transport/http_auth.hpp"
 #include "transport/http_routes.hpp"
 #include "transport/listener.hpp"
@@ -11,7 +13,6 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
@@ -25,6 +26,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include <unistd.h>
+
 namespace chat::detail {
 namespace {
 
@@ -34,6 +37,12 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// An upgraded plain connection's socket: on its loop's own executor type
+// rather than any_io_executor, which makes the socket and every pending
+// operation on it smaller (an idle connection always has a read pending).
+using plain_socket =
+    net::basic_stream_socket<tcp, net::io_context::executor_type>;
 
 template <class Stream>
 constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
@@ -62,9 +71,12 @@ template <class Stream>
 class ws_session final
     : public connection,
       public session_base,
+      private deadline,
       public std::enable_shared_from_this<ws_session<Stream>> {
   static constexpr bool tls = std::is_same_v<Stream, tls_stream>;
   using std::enable_shared_from_this<ws_session<Stream>>::shared_from_this;
+  using executor = std::conditional_t<tls, net::any_io_executor,
+                                      net::io_context::executor_type>;
 
  public:
   ws_session(context& ctx, Stream&& s, wire_format fmt, ip_limits::ticket t)
@@ -72,10 +84,9 @@ class ws_session final
         ticket_(std::move(t)),
         ex_(s.get_executor()),
         sock_(std::move(s)),
-        timer_(ex_),
+        timers_(deadlines::of(home().context())),
         reader_(ctx.cfg.max_message_bytes),
         limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst),
-        home_(ex_.template target<net::io_context::executor_type>()),
         fmt_(fmt) {}
   ~ws_session() override { ctx_.sessions.remove(this); }
 
@@ -108,7 +119,7 @@ class ws_session final
   }
 
   void deliver(envelope_ptr env) override {
-    if (home_ && home_->running_in_this_thread() && live_) {
+    if (live_ && home().running_in_this_thread()) {
       put(env->encoded(fmt_));  // routed on this thread: no hop
       return flush_soon();
     }
@@ -213,6 +224,7 @@ class ws_session final
   }
 
   void tls_read() {
+    static_assert(tls);
     if (tls_buf_.empty()) tls_buf_.resize(16 * 1024);
     sock_.async_read_some(
         net::buffer(tls_buf_),
@@ -486,11 +498,10 @@ class ws_session final
     if (!closing_) at = std::min(at, deadline_);
     if (close_sent_) at = close_deadline_;
     if (writing_) at = std::min(at, write_started_ + ctx_.cfg.write_timeout);
-    timer_.expires_at(at);
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->on_timer();
-    });
+    timers_.schedule(*this, at, shared_from_this());
   }
+
+  void on_deadline() override { on_timer(); }
 
   void on_timer() {
     if (done_) return;
@@ -534,14 +545,16 @@ class ws_session final
     beast::error_code ec;
     raw().shutdown(tcp::socket::shutdown_both, ec);
     raw().close(ec);
-    timer_.cancel();
+    // The deadline held this session: let go of it once this call is over.
+    if (auto owner = timers_.cancel(*this))
+      net::post(ex_, [owner = std::move(owner)] {});
     release(out_);
     release(in_);
-    release(tls_buf_);
+    if constexpr (tls) release(tls_buf_);
     ctx_.detach(*this, transport_kind::ws);
   }
 
-  tcp::socket& raw() {
+  auto& raw() {
     if constexpr (tls) {
       return beast::get_lowest_layer(sock_).socket();
     } else {
@@ -549,22 +562,33 @@ class ws_session final
     }
   }
 
+  // The loop this session runs on.
+  const net::io_context::executor_type& home() const {
+    if constexpr (tls) {
+      const auto* io = ex_.template target<net::io_context::executor_type>();
+      BOOST_ASSERT(io);  // the shards are io_contexts
+      return *io;
+    } else {
+      return ex_;
+    }
+  }
+
   static constexpr std::chrono::seconds close_wait{5};
 
   context& ctx_;
   ip_limits::ticket ticket_;  // its place under the per-address caps
-  net::any_io_executor ex_;
+  executor ex_;
   Stream sock_;
-  net::steady_timer timer_;
+  deadlines& timers_;  // its loop's
   ws::reader reader_;
   rate_limiter limiter_;
   std::string remote_;
   std::string in_;       // an incomplete frame, carried to the next read
   std::string out_;      // frames for the next write
   std::string sending_;  // frames in an asynchronous write
-  std::string tls_buf_;  // TLS: what a read decrypted
-  // The shard's executor, inside the socket's: to tell its thread.
-  const net::io_context::executor_type* home_;
+  struct none {};
+  // TLS: what a read decrypted.
+  [[no_unique_address]] std::conditional_t<tls, std::string, none> tls_buf_;
   clock::time_point started_{};
   clock::time_point deadline_ = clock::time_point::max();
   const char* deadline_reason_ = "";
@@ -596,8 +620,13 @@ class http_session final
       : ctx_(ctx),
         ticket_(std::move(t)),
         ex_(s.get_executor()),
-        stream_(make_stream<Stream>(ctx, std::move(s))) {}
-  ~http_session() override { ctx_.sessions.remove(this); }
+        stream_(make_stream<Stream>(ctx, std::move(s))) {
+    handshake_burst::instance().started();
+  }
+  ~http_session() override {
+    ctx_.sessions.remove(this);
+    handshake_burst::instance().finished();
+  }
 
   void run() {
     net::dispatch(ex_, [self = this->shared_from_this()] { self->start(); });
@@ -723,11 +752,31 @@ class http_session final
       ctx_.sessions.add(ws);
       ws->run(head_of(res), early_bytes, std::move(auth), remote);
     } else {
-      auto ws = std::make_shared<ws_session<tcp::socket>>(
-          ctx_, stream_.release_socket(), *fmt, std::move(ticket_));
+      auto sock = rehome(stream_.release_socket());
+      if (!sock) return;
+      auto ws = std::make_shared<ws_session<plain_socket>>(
+          ctx_, std::move(*sock), *fmt, std::move(ticket_));
       ctx_.sessions.add(ws);
       ws->run(head_of(res), early_bytes, std::move(auth), remote);
     }
+  }
+
+  // The same connection on a plain_socket of the same loop.
+  std::optional<plain_socket> rehome(tcp::socket s) {
+    const auto* io = ex_.template target<net::io_context::executor_type>();
+    BOOST_ASSERT(io);  // the shards are io_contexts
+    beast::error_code ec;
+    const auto protocol = s.local_endpoint(ec).protocol();
+    if (ec) return std::nullopt;
+    const auto fd = s.release(ec);
+    if (ec) return std::nullopt;
+    plain_socket out(*io);
+    out.assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    return out;
   }
 
   // The response head as bytes (an empty body has none).
