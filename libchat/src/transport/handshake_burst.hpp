@@ -19,6 +19,8 @@
 #include <malloc.h>
 
 extern "C" void MallocExtension_ReleaseFreeMemory() __attribute__((weak));
+extern "C" void MallocExtension_MarkThreadTemporarilyIdle()
+    __attribute__((weak));
 
 namespace chat::detail {
 
@@ -41,10 +43,14 @@ class handshake_burst {
     if (since < burst) return;
     if (since_.exchange(0, std::memory_order_relaxed) < burst) return;
     ++releases_;
-    if (MallocExtension_ReleaseFreeMemory)
+    if (MallocExtension_ReleaseFreeMemory) {
+      // This thread's cache first, so that what it holds can go too.
+      if (MallocExtension_MarkThreadTemporarilyIdle)
+        MallocExtension_MarkThreadTemporarilyIdle();
       MallocExtension_ReleaseFreeMemory();
-    else
+    } else {
       malloc_trim(0);
+    }
   }
 
   /// How many times memory was released.

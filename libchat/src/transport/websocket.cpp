@@ -84,10 +84,12 @@ class ws_session final
         ticket_(std::move(t)),
         ex_(s.get_executor()),
         sock_(std::move(s)),
-        timers_(deadlines::of(home().context())),
         reader_(ctx.cfg.max_message_bytes),
-        limiter_(ctx.cfg.rate_limit, ctx.cfg.rate_burst),
-        fmt_(fmt) {}
+        fmt_(fmt) {
+    if (ctx.cfg.rate_limit > 0)
+      limiter_ = std::make_unique<rate_limiter>(ctx.cfg.rate_limit,
+                                                ctx.cfg.rate_burst);
+  }
   ~ws_session() override { ctx_.sessions.remove(this); }
 
   // `response` is the 101 answer, `early` what the client sent after its
@@ -108,7 +110,7 @@ class ws_session final
     started_ = last_read_ = clock::now();
     if (auth.user.empty()) {
       deadline_ = started_ + ctx_.cfg.handshake_timeout;
-      deadline_reason_ = "handshake timeout";
+      token_deadline_ = false;
     } else {
       admit(std::move(auth));
     }
@@ -185,7 +187,7 @@ class ws_session final
         std::chrono::hours(24 * 365));
     deadline_ =
         clock::now() + std::chrono::duration_cast<clock::duration>(left);
-    deadline_reason_ = "token expired";
+    token_deadline_ = true;
   }
 
   // The first frame of a connection upgraded without a token: a hello the
@@ -353,8 +355,8 @@ class ws_session final
         ev.payload,
         ev.op == ws::opcode::text ? wire_format::json : wire_format::protobuf,
         frame);
-    if (!err && frame.has_send()) {
-      switch (limiter_.admit(last_read_)) {
+    if (!err && frame.has_send() && limiter_) {
+      switch (limiter_->admit(last_read_)) {
         case rate_limiter::verdict::pass:
           break;
         case rate_limiter::verdict::refuse:
@@ -387,8 +389,9 @@ class ws_session final
   // Appends one data frame for `payload` to the output.
   void put(std::string_view payload) {
     if (done_ || close_sent_) return;
-    if (live_ && out_.size() + sending_.size() + payload.size() >
-                     ctx_.cfg.max_send_queue_bytes) {
+    if (live_ &&
+        out_.size() + (sending_ ? sending_->size() : 0) + payload.size() >
+            ctx_.cfg.max_send_queue_bytes) {
       return overflow();
     }
     ws::append_frame(
@@ -435,13 +438,14 @@ class ws_session final
         return after_write();
       }
     }
-    sending_.swap(out_);  // out_ is left empty, holding nothing
-    if (!ec) sending_.erase(0, n);
+    sending_ = std::make_unique<std::string>();
+    sending_->swap(out_);  // out_ is left empty, holding nothing
+    if (!ec) sending_->erase(0, n);
     writing_ = true;
     write_started_ = clock::now();
     arm_timer();  // the write deadline
     net::async_write(
-        sock_, net::buffer(sending_),
+        sock_, net::buffer(*sending_),
         [self = shared_from_this()](beast::error_code wec, std::size_t) {
           self->on_write(wec);
         });
@@ -449,7 +453,7 @@ class ws_session final
 
   void on_write(beast::error_code ec) {
     writing_ = false;
-    release(sending_);
+    sending_.reset();
     if (ec) return end(ec.message());
     if (!out_.empty()) return flush();
     after_write();
@@ -498,7 +502,7 @@ class ws_session final
     if (!closing_) at = std::min(at, deadline_);
     if (close_sent_) at = close_deadline_;
     if (writing_) at = std::min(at, write_started_ + ctx_.cfg.write_timeout);
-    timers_.schedule(*this, at, shared_from_this());
+    timers().schedule(*this, at, shared_from_this());
   }
 
   void on_deadline() override { on_timer(); }
@@ -516,7 +520,8 @@ class ws_session final
       if (now >= close_deadline_) return end("close handshake timed out");
     } else if (now >= deadline_) {
       deadline_ = clock::time_point::max();
-      begin_close(ws::close_code::policy, deadline_reason_);
+      begin_close(ws::close_code::policy,
+                  token_deadline_ ? "token expired" : "handshake timeout");
     } else if (life.count() > 0 && now - started_ >= life) {
       begin_close(ws::close_code::going_away, "max connection lifetime");
     } else if (now - last_read_ >= ctx_.cfg.idle_timeout) {
@@ -546,7 +551,7 @@ class ws_session final
     raw().shutdown(tcp::socket::shutdown_both, ec);
     raw().close(ec);
     // The deadline held this session: let go of it once this call is over.
-    if (auto owner = timers_.cancel(*this))
+    if (auto owner = timers().cancel(*this))
       net::post(ex_, [owner = std::move(owner)] {});
     release(out_);
     release(in_);
@@ -561,6 +566,9 @@ class ws_session final
       return sock_;
     }
   }
+
+  // Its loop's deadlines (looked up, not kept: it is not on the data path).
+  deadlines& timers() const { return deadlines::of(home().context()); }
 
   // The loop this session runs on.
   const net::io_context::executor_type& home() const {
@@ -579,24 +587,25 @@ class ws_session final
   ip_limits::ticket ticket_;  // its place under the per-address caps
   executor ex_;
   Stream sock_;
-  deadlines& timers_;  // its loop's
   ws::reader reader_;
-  rate_limiter limiter_;
+  std::unique_ptr<rate_limiter> limiter_;  // null: no rate limit
   std::string remote_;
-  std::string in_;       // an incomplete frame, carried to the next read
-  std::string out_;      // frames for the next write
-  std::string sending_;  // frames in an asynchronous write
+  std::string in_;   // an incomplete frame, carried to the next read
+  std::string out_;  // frames for the next write
+  // Frames in an asynchronous write (rare: the socket took less than all).
+  std::unique_ptr<std::string> sending_;
   struct none {};
   // TLS: what a read decrypted.
   [[no_unique_address]] std::conditional_t<tls, std::string, none> tls_buf_;
   clock::time_point started_{};
   clock::time_point deadline_ = clock::time_point::max();
-  const char* deadline_reason_ = "";
   clock::time_point last_read_{};
   clock::time_point last_ping_{};
   clock::time_point write_started_{};
   clock::time_point close_deadline_{};
   wire_format fmt_;
+  // deadline_ is the token's expiry; else the deadline for a hello.
+  bool token_deadline_ = false;
   bool live_ = false;
   bool writing_ = false;
   bool flush_posted_ = false;

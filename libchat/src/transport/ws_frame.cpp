@@ -125,7 +125,7 @@ std::size_t reader::next(char* data, std::size_t size, event& ev) {
   header += 4;  // the masking key
   const std::size_t total = header + static_cast<std::size_t>(len);
   if (size < total) {
-    if (size >= header) want_ = total;
+    if (size >= header) want_ = static_cast<std::uint32_t>(total);
     return 0;
   }
 
@@ -191,7 +191,7 @@ std::size_t reader::next(char* data, std::size_t size, event& ev) {
     if (!detail::valid_utf8(all.substr(validated_, upto - validated_))) {
       return fail(ev, close_code::bad_payload, "text not UTF-8");
     }
-    validated_ = upto;
+    validated_ = static_cast<std::uint32_t>(upto);
   }
   if (!fin) return total;  // need_more, with bytes used: call again
 

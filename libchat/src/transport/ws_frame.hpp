@@ -13,6 +13,7 @@
 // for a connection can leave in one write.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -67,7 +68,9 @@ class reader {
  public:
   /// `max_message`: the largest message (all its fragments) accepted;
   /// larger fails with 1009 as soon as a header says so.
-  explicit reader(std::size_t max_message) noexcept : max_(max_message) {}
+  explicit reader(std::size_t max_message) noexcept
+      : max_(static_cast<std::uint32_t>(
+            std::min<std::size_t>(max_message, max_limit))) {}
 
   /// Parses the next event from `data[0, size)`, the unconsumed bytes the
   /// connection has read, and returns how many of them it used up. With
@@ -92,11 +95,13 @@ class reader {
  private:
   std::size_t fail(event& ev, std::uint16_t code, const char* reason);
 
-  std::size_t max_;
-  std::size_t want_ = 0;
-  std::string fragments_;      // the fragmented message so far
-  std::size_t validated_ = 0;  // of fragments_, checked as UTF-8
-  bool in_message_ = false;    // a fragmented message is open
+  // 32 bits each (one reader per connection): a message is at most 4 GiB.
+  static constexpr std::size_t max_limit = UINT32_MAX - 64;
+  std::uint32_t max_;
+  std::uint32_t want_ = 0;
+  std::string fragments_;        // the fragmented message so far
+  std::uint32_t validated_ = 0;  // of fragments_, checked as UTF-8
+  bool in_message_ = false;      // a fragmented message is open
   opcode message_op_ = opcode::text;
 };
 
