@@ -16,7 +16,7 @@ namespace bench {
 /// Users "u0".."u{N-1}", connections "c0".."c{N-1}".
 struct population {
   chat::registry reg;
-  chat::router router{reg, "bench"};
+  chat::router router{reg};
   std::vector<std::shared_ptr<sink>> sinks;
 };
 

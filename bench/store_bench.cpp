@@ -2,11 +2,12 @@
 // mailbox, memory only vs the SQLite journal (WAL, synchronous=FULL, one
 // transaction per batch on the store thread). Timed until every answer is
 // back, so the SQLite figure includes the fsync it waits for.
+#include <chat/router.hpp>
+
 #include "store/mailbox.hpp"
 #include "store/sqlite_journal.hpp"
 
 #include <benchmark/benchmark.h>
-#include <chat/router.hpp>
 
 #include <atomic>
 #include <cstdio>
@@ -22,10 +23,11 @@ using namespace chat;
 
 void run(benchmark::State& state, detail::journal* j) {
   registry reg;
-  detail::mailbox box(reg, {.inbox_max_messages = 1u << 30,
-                            .inbox_max_bytes = std::size_t{1} << 40},
-                      j);
-  router route(reg, "b1", nullptr, &box);
+  detail::mailbox box(
+      reg,
+      {.inbox_max_messages = 1u << 30, .inbox_max_bytes = std::size_t{1} << 40},
+      j);
+  router route(reg, nullptr, &box);
   std::atomic<std::uint64_t> answered{0};
   std::uint64_t issued = 0;
   const detail::reply_to later{{}, [&answered](v1::ServerFrame f) {

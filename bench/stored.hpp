@@ -18,7 +18,7 @@ namespace bench {
 struct stored {
   chat::registry reg;
   chat::detail::mailbox box{reg, {}};
-  chat::router router{reg, "bench", nullptr, &box};
+  chat::router router{reg, nullptr, &box};
   std::vector<std::shared_ptr<sink>> sinks;
 
   stored() {

@@ -82,7 +82,7 @@ struct fixture {
   registry reg;
   held_journal j;
   mailbox box{reg, {}, &j};
-  router route{reg, "n1", nullptr, &box};
+  router route{reg, nullptr, &box};
   std::shared_ptr<fake_connection> alice =
       std::make_shared<fake_connection>("n1-a", "alice");
   std::shared_ptr<fake_connection> bob =
@@ -161,7 +161,7 @@ TEST(Mailbox, WhatTheJournalHoldsComesBackAfterARestart) {
   registry reg;
   mailbox box{reg, {}, &f.j};
   box.load();
-  router route{reg, "n2", nullptr, &box};
+  router route{reg, nullptr, &box};
   auto bob = std::make_shared<fake_connection>("n2-b", "bob");
   ASSERT_TRUE(route.attach(bob));
   ASSERT_EQ(bob->delivered().size(), 1u);
@@ -188,7 +188,7 @@ TEST(Mailbox, AHeavySenderDoesNotEvictOtherSendersDedupRecords) {
   detail::mailbox_limits limits;
   limits.dedup_max_ids = 100;
   mailbox box{reg, limits, nullptr};
-  router route{reg, "n1", nullptr, &box};
+  router route{reg, nullptr, &box};
   // Offline: queued, then acked through a connection object of bob's.
   const auto bob = std::make_shared<fake_connection>("n1-b", "bob");
   std::string light = "light";
@@ -223,7 +223,7 @@ TEST(Mailbox, AHeavySenderDoesNotEvictOtherSendersDedupRecords) {
 TEST(Mailbox, SendsFromInsideADeliveredCopyAreRoutedAndCopied) {
   registry reg;
   mailbox box{reg, {}, nullptr};
-  router route{reg, "n1", nullptr, &box};
+  router route{reg, nullptr, &box};
   const auto a1 = std::make_shared<fake_connection>("n1-a1", "alice");
   const auto a2 = std::make_shared<fake_connection>("n1-a2", "alice");
   const auto a3 = std::make_shared<fake_connection>("n1-a3", "alice");

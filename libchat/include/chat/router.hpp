@@ -38,13 +38,14 @@ struct sender {
 /// connection in that order.
 class router {
  public:
-  /// `node` prefixes the message ids this router makes; `h`, when given,
-  /// supplies the on_message hook and must outlive the router. With a
-  /// mailbox (the server always has one), sends to a user are stored until
-  /// acked, deduplicated and acknowledged by receipts; without one, a send
-  /// reaches the live connections or is refused (RECIPIENT_OFFLINE).
-  router(registry& reg, std::string node, const hooks* h = nullptr,
-         detail::delivery* box = nullptr);
+  /// `h`, when given, supplies the on_message hook and must outlive the
+  /// router. With a mailbox (the server always has one), sends to a user
+  /// are stored until acked, deduplicated and acknowledged by receipts;
+  /// without one, a send reaches the live connections or is refused
+  /// (RECIPIENT_OFFLINE). Message ids are the router's start time and a
+  /// counter (in a cluster, the stream's sequence instead).
+  explicit router(registry& reg, const hooks* h = nullptr,
+                  detail::delivery* box = nullptr);
 
   /// Routes one send and returns the sender's answer: a `sent` frame, or an
   /// `error` frame carrying the send's id. When the answer has to wait (for
@@ -107,7 +108,7 @@ class router {
                           const detail::reply_to* later);
 
   registry& reg_;
-  std::string node_;
+  std::string id_prefix_;  // the start time, 7 digits of base 64
   const hooks* hooks_;
   detail::delivery* box_;
   std::atomic<std::uint64_t> seq_{0};

@@ -5,7 +5,8 @@
 #include "core/reused.hpp"
 #include "store/delivery.hpp"
 
-#include <charconv>
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <vector>
 
@@ -18,10 +19,20 @@ using connection_list = std::vector<std::shared_ptr<connection>>;
 // allocate for the target list.
 thread_local connection_list tls_targets;
 
-void append_hex(std::string& out, std::uint64_t v) {
-  char buf[16];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
-  out.append(buf, r.ptr);
+// URL-safe digits in ascending ASCII order, so that ids of one length sort
+// like the numbers they carry.
+constexpr char id_digits[] =
+    "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+// Appends `v` in base 64 with `width` digits at least.
+void append_base64(std::string& out, std::uint64_t v, int width = 1) {
+  char buf[11];
+  int n = 0;
+  do {
+    buf[n++] = id_digits[v & 63];
+    v >>= 6;
+  } while (v != 0 || n < width);
+  while (n > 0) out.push_back(buf[--n]);
 }
 
 void stamp_now(google::protobuf::Timestamp& ts, std::int64_t ms) {
@@ -57,9 +68,18 @@ v1::ServerFrame make_error(errc code, std::string message, std::string id) {
   return f;
 }
 
-router::router(registry& reg, std::string node, const hooks* h,
-               detail::delivery* box)
-    : reg_(reg), node_(std::move(node)), hooks_(h), box_(box) {}
+router::router(registry& reg, const hooks* h, detail::delivery* box)
+    : reg_(reg), hooks_(h), box_(box) {
+  // Distinct for every router of the process, even two made within one
+  // millisecond (a server restarted on the same store by a test).
+  static std::atomic<std::int64_t> last{0};
+  std::int64_t stamp = now_ms();
+  std::int64_t seen = last.load();
+  do {
+    stamp = std::max(stamp, seen + 1);
+  } while (!last.compare_exchange_weak(seen, stamp));
+  append_base64(id_prefix_, static_cast<std::uint64_t>(stamp), 7);
+}
 
 std::uint64_t router::delivered() const noexcept {
   return delivered_.load(std::memory_order_relaxed) +
@@ -109,13 +129,12 @@ bool allowed(const hooks* h, const v1::Message& m) {
 }  // namespace
 
 std::string router::next_message_id() {
-  // Time first, so ids from a restarted node do not repeat old ones.
-  std::string id;
-  id.reserve(node_.size() + 24);
-  id.append(node_).push_back('-');
-  append_hex(id, static_cast<std::uint64_t>(now_ms()));
-  id.push_back('-');
-  append_hex(id, seq_.fetch_add(1, std::memory_order_relaxed));
+  // The router's start time, then a counter: at most 15 characters for the
+  // first 2^48 messages, so the id is held inline by std::string (no
+  // allocation wherever it is copied). The start time keeps a restarted
+  // node's ids apart from those it stored before.
+  std::string id(id_prefix_);
+  append_base64(id, seq_.fetch_add(1, std::memory_order_relaxed));
   return id;
 }
 

@@ -62,7 +62,7 @@ struct server::impl {
         journal(open_store(cfg.store, store_error)),
         box(reg, limits_of(cfg), journal.get()),
         cluster(make_cluster()),
-        route(reg, node, &cfg.hooks,
+        route(reg, &cfg.hooks,
               cluster ? static_cast<detail::delivery*>(cluster.get()) : &box),
         io(cfg.threads),
         ctx{cfg,  route, reg, io,     sessions, detail::logger(cfg.hooks),
