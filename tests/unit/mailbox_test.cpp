@@ -256,5 +256,56 @@ TEST(Mailbox, SendsFromInsideADeliveredCopyAreRoutedAndCopied) {
   EXPECT_EQ(texts(*a3), (std::vector<std::string>{"from a2", "hi"}));
 }
 
+// Acks are looked for at the front of the inbox first and in the index
+// after: either way each acks exactly its message, once.
+TEST(Mailbox, AcksInAnyOrderAckExactlyTheirMessages) {
+  registry reg;
+  mailbox box{reg, {}, nullptr};
+  router route{reg, nullptr, &box};
+  const auto alice = std::make_shared<fake_connection>("n1-a", "alice");
+  const auto bob = std::make_shared<fake_connection>("n1-b", "bob");
+  ASSERT_TRUE(route.attach(alice));
+  ASSERT_TRUE(route.attach(bob));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    v1::Send s = text("c-" + std::to_string(i), "bob", "m");
+    const auto answer = route.route({"alice", alice->id()}, s);
+    ASSERT_TRUE(answer.has_sent());
+    ids.push_back(answer.sent().message_id());
+  }
+  ASSERT_EQ(box.inbox_size("bob"), 10u);
+  const auto ack = [&](const std::string& id, bool cumulative) {
+    v1::ClientFrame f;
+    f.mutable_ack()->set_message_id(id);
+    f.mutable_ack()->set_cumulative(cumulative);
+    (void)route.handle(*bob, f);
+  };
+  const auto receipts = [&] {
+    std::vector<std::string> out;
+    for (const auto& env : alice->delivered())
+      if (env->frame().has_receipt())
+        out.push_back(env->frame().receipt().message_id());
+    return out;
+  };
+  ack(ids[7], false);  // past the front of the inbox
+  EXPECT_EQ(box.inbox_size("bob"), 9u);
+  ack(ids[1], false);  // near the front
+  EXPECT_EQ(box.inbox_size("bob"), 8u);
+  ack(ids[7], false);  // again: nothing
+  ack(ids[1], false);
+  EXPECT_EQ(box.inbox_size("bob"), 8u);
+  EXPECT_EQ(receipts(), (std::vector<std::string>{ids[7], ids[1]}));
+  ack(ids[5], true);  // everything up to it: 0, 2, 3, 4, 5
+  EXPECT_EQ(box.inbox_size("bob"), 3u);
+  EXPECT_EQ(receipts(),
+            (std::vector<std::string>{ids[7], ids[1], ids[0], ids[2], ids[3],
+                                      ids[4], ids[5]}));
+  ack("no-such-id", false);
+  ack(ids[9], false);  // the last, with 6 and 8 before it
+  EXPECT_EQ(box.inbox_size("bob"), 2u);
+  EXPECT_EQ(receipts().back(), ids[9]);
+  EXPECT_EQ(receipts().size(), 8u);
+}
+
 }  // namespace
 }  // namespace chat::test

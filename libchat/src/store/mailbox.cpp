@@ -550,13 +550,28 @@ void mailbox::ack(const connection& c, std::string_view message_id,
   {
     stripe& s = stripe_of(c.user());
     std::lock_guard lock(s.mu);
-    entry* found = s.by_id.find(message_id);
-    if (found == nullptr || found->recipient != c.user()) return;
-    const std::shared_ptr<entry> target = found->shared_from_this();
-    if (!target->in_inbox || target->pending) return;
     auto b = s.boxes.find(c.user());
     if (b == s.boxes.end()) return;
     auto& q = b->second.inbox;
+    // Acks come mostly in order: the message is at the front of the inbox,
+    // whose entries are still in cache from their delivery. The index, a
+    // probe into a table as large as everything stored, comes second.
+    std::shared_ptr<entry> target;
+    auto at = q.begin();
+    for (int i = 0; i < 4 && at != q.end(); ++i, ++at) {
+      if ((*at)->message_id == message_id) {
+        target = *at;
+        break;
+      }
+    }
+    if (!target) {
+      at = q.end();
+      entry* found = s.by_id.find(message_id);
+      if (found == nullptr || found->recipient != c.user() || !found->in_inbox)
+        return;
+      target = found->shared_from_this();
+    }
+    if (target->pending) return;
     if (cumulative) {
       while (!q.empty() && q.front()->seq <= target->seq &&
              !q.front()->pending) {
@@ -565,7 +580,7 @@ void mailbox::ack(const connection& c, std::string_view message_id,
         acknowledge(s, &b->second, e, v1::Receipt::DELIVERED, receipts.v);
       }
     } else {
-      q.erase(std::find(q.begin(), q.end(), target));
+      q.erase(at != q.end() ? at : std::find(q.begin(), q.end(), target));
       acknowledge(s, &b->second, target, v1::Receipt::DELIVERED, receipts.v);
     }
     // An emptied box stays until sweep(): a user who receives and acks
