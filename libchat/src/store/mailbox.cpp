@@ -64,12 +64,13 @@ struct mailbox::entry : std::enable_shared_from_this<entry> {
   std::string recipient;
   std::string sender;
   std::string client_id;
-  std::string from_connection;
   std::int64_t created_ms = 0;
   envelope_ptr env;  // null once acked
   std::size_t bytes = 0;
-  bool service = false;  // sent by server::send, not from a connection
-  bool pending = true;   // not durable yet: handed to no one
+  // Sent by server::send, not from a connection. (The sending connection
+  // is the message's `from_connection`, read from `env` while pending.)
+  bool service = false;
+  bool pending = true;  // not durable yet: handed to no one
   bool in_inbox = true;
   delivery_state state = delivery_state::unacked;
   reply_to to;  // the sender, while pending
@@ -289,8 +290,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
   e->recipient = m.to();
   e->sender = m.from();
   e->client_id = std::move(client_id);
-  e->from_connection = m.from_connection();
-  e->service = e->from_connection.empty();
+  e->service = m.from_connection().empty();
   e->created_ms = now_();
   e->bytes = static_cast<std::size_t>(m.ByteSizeLong());
   e->env = std::move(env);
@@ -401,7 +401,7 @@ v1::ServerFrame mailbox::complete(const std::shared_ptr<entry>& e,
         stats_.deliveries.fetch_add(live.v.size(), std::memory_order_relaxed);
       }
       // Taken under the lock: once it is released, an ack may drop it.
-      if (!e->from_connection.empty()) env = e->env;
+      if (!e->service) env = e->env;
     }
   }
   const reply_to to = std::move(e->to);
@@ -419,13 +419,13 @@ v1::ServerFrame mailbox::complete(const std::shared_ptr<entry>& e,
     journal_->answered(e->message_id, status);
 
   // The sender's other devices get a copy, marked as such.
-  if (!e->from_connection.empty()) {
+  if (env) {
     thread_local std::vector<std::shared_ptr<connection>> spare;
     reused<std::shared_ptr<connection>> mine(spare);
     reg_.snapshot(e->sender, mine.v);
     envelope_ptr copy;
     for (const auto& c : mine.v) {
-      if (c->id() == e->from_connection) continue;
+      if (c->id() == env->message().from_connection()) continue;
       if (!copy) {
         v1::ServerFrame f = env->frame();
         f.mutable_message()->set_copy(true);
