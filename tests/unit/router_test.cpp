@@ -2,6 +2,7 @@
 // and the frames `handle()` answers, all over fake connections.
 #include <chat/router.hpp>
 
+#include "core/answers.hpp"
 #include "support/fake_connection.hpp"
 
 #include <google/protobuf/util/time_util.h>
@@ -340,6 +341,36 @@ TEST(Router, MessageIdsAreShortAndNeverRepeat) {
       }
     }
   }
+}
+
+// The transports give an encoded answer's `Sent` back (recycle); the
+// thread's next answer reuses it, field by field, and one not given back
+// is left alone.
+TEST(Router, AGivenBackAnswerIsReusedAndOneKeptIsLeftAlone) {
+  chat_room room;
+  v1::ServerFrame first = room.send(*room.alice, text_to("carol", "one"));
+  ASSERT_TRUE(first.has_sent());
+  const v1::Sent* reused = &first.sent();
+  detail::recycle(first);
+  EXPECT_FALSE(first.has_sent());
+
+  v1::ServerFrame second =
+      room.send(*room.alice, text_to("carol", "two", "c-22"));
+  ASSERT_TRUE(second.has_sent());
+  EXPECT_EQ(&second.sent(), reused);  // the same object, refilled
+  EXPECT_EQ(second.sent().id(), "c-22");
+  EXPECT_EQ(second.sent().status(), v1::Sent::DELIVERED);
+
+  // Kept (not given back): the next answer is another object.
+  const std::string second_id = second.sent().message_id();
+  const v1::ServerFrame third =
+      room.send(*room.alice, text_to("carol", "three", "c-33"));
+  ASSERT_TRUE(third.has_sent());
+  EXPECT_NE(&third.sent(), &second.sent());
+  EXPECT_EQ(third.sent().id(), "c-33");
+  EXPECT_EQ(second.sent().id(), "c-22");  // untouched by the third
+  EXPECT_EQ(second.sent().message_id(), second_id);
+  EXPECT_NE(third.sent().message_id(), second_id);
 }
 
 TEST(Router, RoutesFromInsideADelivery) {

@@ -4,6 +4,7 @@
 #include <chat/router.hpp>
 
 #include "bus/subject.hpp"
+#include "core/answers.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
@@ -20,16 +21,6 @@ using namespace std::chrono_literals;
 // first one was stored after all).
 constexpr auto pub_ack_timeout = 5s;
 constexpr auto probe_timeout = 2s;
-
-v1::ServerFrame make_sent(const std::string& id, std::string message_id,
-                          v1::Sent::Status status) {
-  v1::ServerFrame f;
-  v1::Sent* s = f.mutable_sent();
-  s->set_id(id);
-  s->set_message_id(std::move(message_id));
-  s->set_status(status);
-  return f;
-}
 
 // Nats-Msg-Id for (sender, client id): a header value has no line breaks,
 // so a client id holding any control byte is sent as hex.

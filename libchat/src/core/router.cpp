@@ -2,6 +2,7 @@
 // and exactly one answer out.
 #include <chat/router.hpp>
 
+#include "core/answers.hpp"
 #include "core/reused.hpp"
 #include "store/delivery.hpp"
 
@@ -196,12 +197,7 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send,
   delivered_.fetch_add(1, std::memory_order_relaxed);
   deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
 
-  v1::ServerFrame answer;
-  v1::Sent* sent = answer.mutable_sent();
-  sent->set_id(send.id());
-  sent->set_message_id(std::move(message_id));
-  sent->set_status(v1::Sent::DELIVERED);
-  return answer;
+  return detail::make_sent(send.id(), message_id, v1::Sent::DELIVERED);
 }
 
 void router::make_message(const sender& from, v1::Send& send,

@@ -3,6 +3,7 @@
 
 #include <chat/router.hpp>
 
+#include "core/answers.hpp"
 #include "core/flat_index.hpp"
 #include "core/reused.hpp"
 #include "core/string_map.hpp"
@@ -44,16 +45,6 @@ std::string_view dedup_probe(std::string_view sender,
 // The same key, to keep in a record.
 std::string dedup_key(std::string_view sender, std::string_view client_id) {
   return std::string(dedup_probe(sender, client_id));
-}
-
-v1::ServerFrame make_sent(const std::string& id, const std::string& message_id,
-                          int status) {
-  v1::ServerFrame f;
-  v1::Sent* s = f.mutable_sent();
-  s->set_id(id);
-  s->set_message_id(message_id);
-  s->set_status(static_cast<v1::Sent::Status>(status));
-  return f;
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 // `close` frame carrying a WebSocket close code.
 #include <chat/framing.hpp>
 
-#include "core/rate_limiter.hpp"
 #include "auth/expiry.hpp"
+#include "core/answers.hpp"
+#include "core/rate_limiter.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
 #include "transport/transport.hpp"
@@ -171,9 +172,10 @@ class tcp_session final
     }
     if (authed_) {
       if (frame.has_send() && !admit(frame.send())) return;
-      const v1::ServerFrame answer = ctx_.handle(*this, frame);
+      v1::ServerFrame answer = ctx_.handle(*this, frame);
       if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET)
         send_frame(answer);
+      recycle(answer);  // the `sent` serves the thread's next answer
       return;
     }
     const std::string remote_text = peer_address(sock_.lowest_layer());

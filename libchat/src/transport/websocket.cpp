@@ -1,6 +1,7 @@
 // The WebSocket transport: HTTP on one port, `GET /ws` upgrades; the plain
 // HTTP endpoints are in http_routes.cpp.
 #include "auth/origin.hpp"
+#include "core/answers.hpp"
 #include "core/rate_limiter.hpp"
 #include "transport/deadlines.hpp"
 #include "transport/handshake_burst.hpp"
@@ -366,11 +367,15 @@ class ws_session final
           return fail(ws::close_code::policy, "rate limit exceeded");
       }
     }
-    const v1::ServerFrame answer =
+    v1::ServerFrame answer =
         err ? make_error(err->code, err->message) : ctx_.handle(*this, frame);
     if (answer.frame_case() != v1::ServerFrame::FRAME_NOT_SET) {
-      put(encode(answer, fmt_));
+      thread_local std::string bytes;  // reused: encoding allocates nothing
+      bytes.clear();
+      encode(answer, fmt_, bytes);
+      put(bytes);
     }
+    recycle(answer);  // the `sent` serves the thread's next answer
   }
 
   // The peer broke the protocol (or a limit): close with `code` and read
