@@ -174,13 +174,12 @@ void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
   y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
 }
 
-void digits(std::string& out, std::uint32_t v, int n) {
-  char buf[9];
+// Writes v as exactly n decimal digits at p.
+void put_digits(char* p, std::uint32_t v, int n) noexcept {
   for (int i = n - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + v % 10);
+    p[i] = static_cast<char>('0' + v % 10);
     v /= 10;
   }
-  out.append(buf, static_cast<std::size_t>(n));
 }
 
 }  // namespace
@@ -191,34 +190,50 @@ bool append_timestamp(std::string& out, const google::protobuf::Timestamp& ts) {
   const std::int32_t nanos = ts.nanos();
   if (s < 0 || s > max_seconds || nanos < 0 || nanos > 999'999'999)
     return false;
-  int y;
-  unsigned mo, d;
-  civil_from_days(s / 86400, y, mo, d);
-  const auto sod = static_cast<std::uint32_t>(s % 86400);
-  out.push_back('"');
-  digits(out, static_cast<std::uint32_t>(y), 4);
-  out.push_back('-');
-  digits(out, mo, 2);
-  out.push_back('-');
-  digits(out, d, 2);
-  out.push_back('T');
-  digits(out, sod / 3600, 2);
-  out.push_back(':');
-  digits(out, sod / 60 % 60, 2);
-  out.push_back(':');
-  digits(out, sod % 60, 2);
+  // Messages and receipts are stamped "now": the same second comes again
+  // and again, so each thread formats its date and time once.
+  thread_local std::int64_t cached_second = -1;
+  thread_local char cached[19];  // YYYY-MM-DDTHH:MM:SS
+  if (s != cached_second) {
+    int y;
+    unsigned mo, d;
+    civil_from_days(s / 86400, y, mo, d);
+    const auto sod = static_cast<std::uint32_t>(s % 86400);
+    put_digits(cached, static_cast<std::uint32_t>(y), 4);
+    cached[4] = '-';
+    put_digits(cached + 5, mo, 2);
+    cached[7] = '-';
+    put_digits(cached + 8, d, 2);
+    cached[10] = 'T';
+    put_digits(cached + 11, sod / 3600, 2);
+    cached[13] = ':';
+    put_digits(cached + 14, sod / 60 % 60, 2);
+    cached[16] = ':';
+    put_digits(cached + 17, sod % 60, 2);
+    cached_second = s;
+  }
+  char buf[32];  // "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ"
+  std::size_t len = 0;
+  buf[len++] = '"';
+  std::memcpy(buf + len, cached, sizeof cached);
+  len += sizeof cached;
   const auto n = static_cast<std::uint32_t>(nanos);
   if (n != 0) {
-    out.push_back('.');
+    buf[len++] = '.';
     if (n % 1'000'000 == 0) {
-      digits(out, n / 1'000'000, 3);
+      put_digits(buf + len, n / 1'000'000, 3);
+      len += 3;
     } else if (n % 1'000 == 0) {
-      digits(out, n / 1'000, 6);
+      put_digits(buf + len, n / 1'000, 6);
+      len += 6;
     } else {
-      digits(out, n, 9);
+      put_digits(buf + len, n, 9);
+      len += 9;
     }
   }
-  out.append("Z\"");
+  buf[len++] = 'Z';
+  buf[len++] = '"';
+  out.append(buf, len);
   return true;
 }
 
