@@ -1,5 +1,5 @@
 // Unit tests of handshake_burst: the allocator's free memory is released
-// once per burst of handshakes, when the last one in progress ends.
+// once per burst of upgrades, when the last HTTP session in progress ends.
 #include "transport/handshake_burst.hpp"
 
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@ constexpr std::size_t burst = handshake_burst::burst;
 TEST(HandshakeBurst, ReleasesOnceWhenABurstIsOver) {
   handshake_burst b;
   for (std::size_t i = 0; i < burst + 10; ++i) b.started();
-  for (std::size_t i = 0; i + 1 < burst + 10; ++i) b.finished();
+  for (std::size_t i = 0; i + 1 < burst + 10; ++i) b.finished(true);
   EXPECT_EQ(b.releases(), 0u);  // one still in progress
-  b.finished();
+  b.finished(true);
   EXPECT_EQ(b.releases(), 1u);
 }
 
@@ -22,14 +22,14 @@ TEST(HandshakeBurst, AFewHandshakesAtATimeAddUpToABurst) {
   handshake_burst b;
   for (std::size_t i = 0; i + 1 < burst; ++i) {
     b.started();
-    b.finished();
+    b.finished(true);
   }
   EXPECT_EQ(b.releases(), 0u);  // one short of a burst
   b.started();
-  b.finished();
+  b.finished(true);
   EXPECT_EQ(b.releases(), 1u);
   b.started();
-  b.finished();
+  b.finished(true);
   EXPECT_EQ(b.releases(), 1u);  // counting starts again
 }
 
@@ -38,10 +38,24 @@ TEST(HandshakeBurst, NothingWhileHandshakesOverlapWithoutEnd) {
   b.started();  // a long one: a keep-alive HTTP client
   for (std::size_t i = 0; i < 3 * burst; ++i) {
     b.started();
-    b.finished();
+    b.finished(true);
   }
   EXPECT_EQ(b.releases(), 0u);
-  b.finished();
+  b.finished(true);
+  EXPECT_EQ(b.releases(), 1u);
+}
+
+TEST(HandshakeBurst, PlainHttpRequestsAreNoBurst) {
+  handshake_burst b;
+  for (std::size_t i = 0; i < 3 * burst; ++i) {
+    b.started();
+    b.finished(false);  // a health check, a scrape
+  }
+  EXPECT_EQ(b.releases(), 0u);
+  for (std::size_t i = 0; i < burst; ++i) {
+    b.started();
+    b.finished(true);
+  }
   EXPECT_EQ(b.releases(), 1u);
 }
 

@@ -346,6 +346,27 @@ TEST(Router, MessageIdsAreShortAndNeverRepeat) {
 // The transports give an encoded answer's `Sent` back (recycle); the
 // thread's next answer reuses it, field by field, and one not given back
 // is left alone.
+// A cluster's routers prefix their node: two nodes started in the same
+// millisecond still never make the same id.
+TEST(Router, ANodesIdsStartWithItsNode) {
+  registry reg;
+  router with_node{reg, nullptr, nullptr, "n9"};
+  router without{reg};
+  const auto alice = std::make_shared<fake_connection>("c-a", "alice");
+  const auto carol = std::make_shared<fake_connection>("c-c", "carol");
+  ASSERT_TRUE(with_node.attach(alice));
+  ASSERT_TRUE(with_node.attach(carol));
+  v1::Send s = text_to("carol", "hi");
+  const auto a = with_node.route({"alice", "c-a"}, s);
+  s = text_to("carol", "hi");
+  const auto b = without.route({"alice", "c-a"}, s);
+  ASSERT_TRUE(a.has_sent());
+  ASSERT_TRUE(b.has_sent());
+  EXPECT_EQ(a.sent().message_id().rfind("n9-", 0), 0u) << a.sent().message_id();
+  EXPECT_NE(b.sent().message_id().rfind("n9-", 0), 0u);
+  EXPECT_NE(a.sent().message_id(), b.sent().message_id());
+}
+
 TEST(Router, AGivenBackAnswerIsReusedAndOneKeptIsLeftAlone) {
   chat_room room;
   v1::ServerFrame first = room.send(*room.alice, text_to("carol", "one"));

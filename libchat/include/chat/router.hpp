@@ -43,9 +43,11 @@ class router {
   /// are stored until acked, deduplicated and acknowledged by receipts;
   /// without one, a send reaches the live connections or is refused
   /// (RECIPIENT_OFFLINE). Message ids are the router's start time and a
-  /// counter (in a cluster, the stream's sequence instead).
+  /// counter, at most 15 characters; `node`, when given, prefixes them,
+  /// for routers of a cluster whose nodes may start in the same
+  /// millisecond (a cluster's stored messages take the stream's sequence).
   explicit router(registry& reg, const hooks* h = nullptr,
-                  detail::delivery* box = nullptr);
+                  detail::delivery* box = nullptr, std::string_view node = {});
 
   /// Routes one send and returns the sender's answer: a `sent` frame, or an
   /// `error` frame carrying the send's id. When the answer has to wait (for
@@ -108,7 +110,7 @@ class router {
                           const detail::reply_to* later);
 
   registry& reg_;
-  std::string id_prefix_;  // the start time, 7 digits of base 64
+  std::string id_prefix_;  // [node-] then the start time, 7 base-64 digits
   const hooks* hooks_;
   detail::delivery* box_;
   std::atomic<std::uint64_t> seq_{0};

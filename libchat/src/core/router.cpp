@@ -69,8 +69,10 @@ v1::ServerFrame make_error(errc code, std::string message, std::string id) {
   return f;
 }
 
-router::router(registry& reg, const hooks* h, detail::delivery* box)
+router::router(registry& reg, const hooks* h, detail::delivery* box,
+               std::string_view node)
     : reg_(reg), hooks_(h), box_(box) {
+  if (!node.empty()) id_prefix_.append(node).push_back('-');
   // Distinct for every router of the process, even two made within one
   // millisecond (a server restarted on the same store by a test).
   static std::atomic<std::int64_t> last{0};

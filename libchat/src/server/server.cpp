@@ -63,7 +63,8 @@ struct server::impl {
         box(reg, limits_of(cfg), journal.get()),
         cluster(make_cluster()),
         route(reg, &cfg.hooks,
-              cluster ? static_cast<detail::delivery*>(cluster.get()) : &box),
+              cluster ? static_cast<detail::delivery*>(cluster.get()) : &box,
+              cluster ? std::string_view(node) : std::string_view()),
         io(cfg.threads),
         ctx{cfg,  route, reg, io,     sessions, detail::logger(cfg.hooks),
             node, stats, box, nullptr} {}

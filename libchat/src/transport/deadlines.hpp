@@ -69,7 +69,8 @@ class deadlines final : public boost::asio::execution_context::service {
   }
 
   /// Schedules `d` at `at`, or moves it there; `owner` is kept alive until
-  /// it fires or is cancelled.
+  /// it fires or is cancelled (moving a scheduled `d` keeps the owner it
+  /// has).
   void schedule(deadline& d, clock::time_point at,
                 std::shared_ptr<void> owner) {
     const auto before = d.due_;
@@ -89,9 +90,13 @@ class deadlines final : public boost::asio::execution_context::service {
 
   /// Takes `d` out; returns its owner (release it where the owner may not
   /// be running: it can be the last reference). Null if not scheduled.
-  [[nodiscard]] std::shared_ptr<void> cancel(deadline& d) noexcept {
+  [[nodiscard]] std::shared_ptr<void> cancel(deadline& d) {
     if (!d.scheduled()) return nullptr;
     remove(d.slot_);
+    if (heap_.empty() && armed_) {  // nothing left to wake the loop for
+      armed_ = false;
+      timer_.cancel();
+    }
     return std::move(d.owner_);
   }
 

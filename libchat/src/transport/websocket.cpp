@@ -122,7 +122,8 @@ class ws_session final
   }
 
   void deliver(envelope_ptr env) override {
-    if (live_ && home().running_in_this_thread()) {
+    // The thread first: live_ is this thread's to read.
+    if (home().running_in_this_thread() && live_) {
       put(env->encoded(fmt_));  // routed on this thread: no hop
       return flush_soon();
     }
@@ -639,7 +640,7 @@ class http_session final
   }
   ~http_session() override {
     ctx_.sessions.remove(this);
-    handshake_burst::instance().finished();
+    handshake_burst::instance().finished(upgraded_);
   }
 
   void run() {
