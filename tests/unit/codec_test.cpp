@@ -4,6 +4,8 @@
 #include <chat/envelope.hpp>
 #include <chat/error.hpp>
 
+#include "codec/json_reader.hpp"
+
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
@@ -565,6 +567,38 @@ TEST(Codec, NullFrameValueIsUnknownFrame) {
       chat::decode(R"({"welcome":null})", chat::wire_format::json, s);
   ASSERT_TRUE(serr);
   EXPECT_EQ(serr->code, chat::errc::unknown_frame);
+}
+
+}  // namespace
+
+namespace {
+
+// UTF-8 validation takes ASCII eight bytes at a time: a bad sequence is
+// found at every offset around those eight-byte steps, and good ones pass.
+TEST(Utf8, BadSequencesAreFoundAtEveryOffsetAndGoodOnesPass) {
+  const char* bad[] = {"\x80",
+                       "\xC0\xAF",
+                       "\xC3",
+                       "\xE2\x82",
+                       "\xED\xA0\x80",
+                       "\xF4\x90\x80\x80",
+                       "\xF8\x88\x80\x80\x80",
+                       "\xFF"};
+  const char* good[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+                        "\xEF\xBF\xBD"};
+  for (std::size_t pad = 0; pad <= 17; ++pad) {
+    const std::string before(pad, 'a');
+    const std::string after(17 - pad, 'b');
+    for (const char* b : bad) {
+      EXPECT_FALSE(chat::detail::valid_utf8(before + b + after))
+          << "pad " << pad << " seq " << b;
+    }
+    for (const char* g : good) {
+      EXPECT_TRUE(chat::detail::valid_utf8(before + g + after))
+          << "pad " << pad << " seq " << g;
+    }
+    EXPECT_TRUE(chat::detail::valid_utf8(before + after));
+  }
 }
 
 }  // namespace
