@@ -132,6 +132,20 @@ struct mailbox::stripe {
     return &r;
   }
 
+  // `user`'s message `id`, or null. Acks and reads come mostly in order:
+  // the message is among the first of the user's inbox (`b`, may be null),
+  // whose entries are still in cache from their delivery. The index, a
+  // probe into a table as large as everything stored, comes second.
+  entry* find_message(box* b, std::string_view user, std::string_view id) {
+    if (b != nullptr) {
+      const std::size_t n = std::min<std::size_t>(b->inbox.size(), 4);
+      for (std::size_t i = 0; i < n; ++i)
+        if (b->inbox[i]->message_id == id) return b->inbox[i].get();
+    }
+    entry* e = by_id.find(id);
+    return e != nullptr && e->recipient == user ? e : nullptr;
+  }
+
   box& box_of(std::string_view user) {
     auto b = boxes.find(user);
     if (b == boxes.end()) b = boxes.try_emplace(std::string(user)).first;
@@ -543,26 +557,10 @@ void mailbox::ack(const connection& c, std::string_view message_id,
     std::lock_guard lock(s.mu);
     auto b = s.boxes.find(c.user());
     if (b == s.boxes.end()) return;
+    entry* found = s.find_message(&b->second, c.user(), message_id);
+    if (found == nullptr || !found->in_inbox || found->pending) return;
+    const std::shared_ptr<entry> target = found->shared_from_this();
     auto& q = b->second.inbox;
-    // Acks come mostly in order: the message is at the front of the inbox,
-    // whose entries are still in cache from their delivery. The index, a
-    // probe into a table as large as everything stored, comes second.
-    std::shared_ptr<entry> target;
-    auto at = q.begin();
-    for (int i = 0; i < 4 && at != q.end(); ++i, ++at) {
-      if ((*at)->message_id == message_id) {
-        target = *at;
-        break;
-      }
-    }
-    if (!target) {
-      at = q.end();
-      entry* found = s.by_id.find(message_id);
-      if (found == nullptr || found->recipient != c.user() || !found->in_inbox)
-        return;
-      target = found->shared_from_this();
-    }
-    if (target->pending) return;
     if (cumulative) {
       while (!q.empty() && q.front()->seq <= target->seq &&
              !q.front()->pending) {
@@ -571,7 +569,7 @@ void mailbox::ack(const connection& c, std::string_view message_id,
         acknowledge(s, &b->second, e, v1::Receipt::DELIVERED, receipts.v);
       }
     } else {
-      q.erase(at != q.end() ? at : std::find(q.begin(), q.end(), target));
+      q.erase(std::find(q.begin(), q.end(), target));
       acknowledge(s, &b->second, target, v1::Receipt::DELIVERED, receipts.v);
     }
     // An emptied box stays until sweep(): a user who receives and acks
@@ -586,12 +584,12 @@ void mailbox::read(const connection& c, std::string_view message_id) {
   {
     stripe& s = stripe_of(c.user());
     std::lock_guard lock(s.mu);
-    entry* found = s.by_id.find(message_id);
-    if (found == nullptr || found->recipient != c.user()) return;
-    const std::shared_ptr<entry> e = found->shared_from_this();
-    if (e->pending || e->state == delivery_state::read) return;
     auto b = s.boxes.find(c.user());
     box* bp = b != s.boxes.end() ? &b->second : nullptr;
+    entry* found = s.find_message(bp, c.user(), message_id);
+    if (found == nullptr) return;
+    const std::shared_ptr<entry> e = found->shared_from_this();
+    if (e->pending || e->state == delivery_state::read) return;
     if (e->in_inbox && bp != nullptr) {
       auto& q = bp->inbox;
       q.erase(std::find(q.begin(), q.end(), e));
