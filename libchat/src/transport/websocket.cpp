@@ -48,6 +48,13 @@ using plain_socket =
 template <class Stream>
 constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
+// The event loop behind a session's executor (the shards are io_contexts).
+const net::io_context::executor_type& loop_of(const net::any_io_executor& ex) {
+  const auto* io = ex.target<net::io_context::executor_type>();
+  BOOST_ASSERT(io);
+  return *io;
+}
+
 template <class Stream>
 Stream make_stream(context& ctx, tcp::socket&& s) {
   if constexpr (is_tls<Stream>)
@@ -579,9 +586,7 @@ class ws_session final
   // The loop this session runs on.
   const net::io_context::executor_type& home() const {
     if constexpr (tls) {
-      const auto* io = ex_.template target<net::io_context::executor_type>();
-      BOOST_ASSERT(io);  // the shards are io_contexts
-      return *io;
+      return loop_of(ex_);
     } else {
       return ex_;
     }
@@ -778,14 +783,12 @@ class http_session final
 
   // The same connection on a plain_socket of the same loop.
   std::optional<plain_socket> rehome(tcp::socket s) {
-    const auto* io = ex_.template target<net::io_context::executor_type>();
-    BOOST_ASSERT(io);  // the shards are io_contexts
     beast::error_code ec;
     const auto protocol = s.local_endpoint(ec).protocol();
     if (ec) return std::nullopt;
     const auto fd = s.release(ec);
     if (ec) return std::nullopt;
-    plain_socket out(*io);
+    plain_socket out(loop_of(ex_));
     out.assign(protocol, fd, ec);
     if (ec) {
       ::close(fd);
