@@ -42,8 +42,8 @@ class handshake_burst {
   /// An HTTP session ended; `upgraded`: it became a WebSocket connection.
   void finished(bool upgraded) noexcept {
     const std::size_t since =
-        since_.load(std::memory_order_relaxed) + (upgraded ? 1 : 0);
-    if (upgraded) since_.fetch_add(1, std::memory_order_relaxed);
+        upgraded ? since_.fetch_add(1, std::memory_order_relaxed) + 1
+                 : since_.load(std::memory_order_relaxed);
     if (live_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     if (since < burst) return;
     if (since_.exchange(0, std::memory_order_relaxed) < burst) return;
