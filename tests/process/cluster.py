@@ -52,6 +52,7 @@ class NatsServer:
         self.name = name
         self.cluster_port = cluster_port
         self.routes = list(routes)
+        self.http_port = free_port()   # monitoring: /jsz
         self.proc = None
         self.start()
 
@@ -59,19 +60,49 @@ class NatsServer:
     def url(self):
         return f"nats://{HOST}:{self.port}"
 
-    def start(self):
-        args = [NATS_SERVER, "-a", HOST, "-p", str(self.port), "-js",
-                "-sd", self.store_dir, "-n", self.name]
-        if self.cluster_port:
-            args += ["--cluster_name", "chat", "--cluster",
-                     f"nats://{HOST}:{self.cluster_port}",
-                     "--routes", ",".join(self.routes)]
+    def start(self, jetstream=True):
+        self._write_config(jetstream)
         self.log = open(os.path.join(self.store_dir, "server.log"), "a")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [NATS_SERVER, "-c", self.config], stdin=subprocess.DEVNULL,
+            stdout=self.log, stderr=subprocess.STDOUT)
         if not wait_port(self.port):
             self.kill()
             raise AssertionError("nats-server did not start")
+
+    def reload(self, jetstream):
+        """Turns JetStream on or off in the running server (SIGHUP): its
+        clients stay connected."""
+        self._write_config(jetstream)
+        self.proc.send_signal(signal.SIGHUP)
+
+    def _write_config(self, jetstream):
+        self.config = os.path.join(self.store_dir, "nats.conf")
+        lines = [f"server_name: {self.name}",
+                 f"listen: {HOST}:{self.port}",
+                 f"http: {HOST}:{self.http_port}"]
+        if jetstream:
+            lines.append(f"jetstream {{ store_dir: {json.dumps(self.store_dir)} }}")
+        if self.cluster_port:
+            routes = ", ".join(json.dumps(r) for r in self.routes)
+            lines.append(f"cluster {{ name: chat, listen: {HOST}:"
+                         f"{self.cluster_port}, routes: [{routes}] }}")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def consumer_subjects(self):
+        """The filter subjects of the JetStream consumers this server
+        hosts (its /jsz monitoring page)."""
+        url = (f"http://{HOST}:{self.http_port}/jsz?accounts=true"
+               "&streams=true&consumers=true&config=true")
+        with urllib.request.urlopen(url, timeout=5) as r:
+            jsz = json.load(r)
+        out = []
+        for acc in jsz.get("account_details") or []:
+            for st in acc.get("stream_detail") or []:
+                for c in st.get("consumer_detail") or []:
+                    out.append((c.get("config") or {}).get("filter_subject"))
+        return out
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -269,6 +300,43 @@ class Ledger:
                        for o in first.values())
         return {"lost": lost, "duplicated": duplicated,
                 "misrouted": misrouted, "out_of_order": disorder}
+
+    def lost(self):
+        """What check() counts as lost, as 'sender n..m -> recipient'
+        runs, for a failure message."""
+        arrived = {(s, n) for _, s, n, _ in self.arrivals}
+        runs = []
+        for (s, n), mid in sorted(self.confirmed.items()):
+            if (s, n) in arrived:
+                continue
+            to = self.addressee[(s, n)]
+            if runs and runs[-1][0] == s and runs[-1][2] == n - 1:
+                runs[-1][2] = n
+            else:
+                runs.append([s, n, n, to, mid])
+        return "; ".join(f"{s} {a}..{b} -> {to} (first id {mid})"
+                         for s, a, b, to, mid in runs)
+
+
+def explain(nodes, servers=(), lines=40):
+    """The warnings and errors of every chatd node, and the tail of every
+    nats-server log: what a failed cluster test prints."""
+    out = []
+    for n in nodes:
+        bad = [ln for ln in n.output().splitlines()
+               if '"warn"' in ln or '"error"' in ln]
+        out.append(f"--- chatd {n.node_id}: {len(bad)} warnings/errors")
+        out.extend(bad[-lines:])
+    for s in servers:
+        path = os.path.join(s.store_dir, "server.log")
+        try:
+            with open(path, errors="replace") as f:
+                tail = f.read().splitlines()[-lines:]
+        except OSError:
+            tail = []
+        out.append(f"--- nats-server {s.name}")
+        out.extend(tail)
+    return "\n".join(out)
 
 
 def tempdir():

@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import (Chatd, Client, Ledger, NatsServer, Traffic,  # noqa: E402
-                     nats_cluster, tempdir)
+                     explain, nats_cluster, tempdir)
 
 CHATD = None
 USERS = 300
@@ -260,6 +260,60 @@ class OneNats(unittest.TestCase):
         for n in self.nodes:
             self.assertTrue(n.alive())
 
+    def test_jetstream_back_without_a_reconnect_resumes_the_inbox(self):
+        # NATS comes back without JetStream for a while, so the inbox
+        # consumer cannot be recreated on reconnect. JetStream is then
+        # turned on without a disconnect: the node must read the inbox
+        # again, from where it was, while the recipient stays connected.
+        async def go():
+            rx = await Client.open(self.nodes[1].port, "rue")
+            sx = await Client.open(self.nodes[2].port, "sol")
+
+            async def exchange(first, count):
+                for n in range(first, first + count):
+                    await sx.send({"send": {"id": f"s{n}", "to": "rue",
+                                            "text": str(n)}})
+                sent = [(await sx.recv(20))["sent"]["status"]
+                        for _ in range(count)]
+                got = []
+                deadline = time.monotonic() + 30
+                while len(got) < count and time.monotonic() < deadline:
+                    try:
+                        f = await rx.recv(1)
+                    except asyncio.TimeoutError:
+                        continue
+                    if "message" in f:
+                        m = f["message"]
+                        got.append(int(m["text"]))
+                        await rx.send({"ack": {"messageId": m["messageId"]}})
+                return sent, got
+
+            before = await exchange(0, 3)
+            self.nats.kill()
+            self.nats.start(jetstream=False)
+            # Reconnected, and told JetStream is missing.
+            deadline = time.monotonic() + 20
+            text = ""
+            while time.monotonic() < deadline:
+                _, text = self.nodes[1].get("/readyz")
+                if "stream CHAT not ready" in text:
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(2)
+            self.nats.reload(jetstream=True)
+            for n in self.nodes:
+                self.assertTrue(n.wait_ready(30), n.output())
+            after = await exchange(3, 10)
+            for c in (rx, sx):
+                await c.close()
+            return before, text, after
+
+        before, text, after = run(go(), 120)
+        self.assertEqual(before, (["DELIVERED"] * 3, [0, 1, 2]))
+        self.assertIn("JetStream stream CHAT not ready", text)
+        self.assertEqual(after[0], ["DELIVERED"] * 10)
+        self.assertEqual(after[1], list(range(3, 13)))
+
     def test_kill_9_of_a_chatd_node_loses_nothing_acked(self):
         async def go():
             ledger = Ledger()
@@ -374,52 +428,112 @@ class Flags(unittest.TestCase):
 class NatsCluster(unittest.TestCase):
     """Three chatd nodes on a 3-server NATS cluster, stream replicas 3."""
 
+    def setUp(self):
+        self.root = tempdir()
+        self.servers = []
+        self.nodes = []
+        self.addCleanup(self.clean)  # also when setUp fails
+        self.servers = nats_cluster(self.root)
+        urls = [s.url for s in self.servers]
+        # Node i prefers server i; each knows all three.
+        for i in range(3):
+            self.nodes.append(Chatd(CHATD, urls[i:] + urls[:i], f"c{i}",
+                                    replicas=3, ready=False))
+        for n in self.nodes:
+            self.assertTrue(n.wait_ready(60), n.output())
+
+    def clean(self):
+        for n in self.nodes:
+            n.kill()
+        for s in self.servers:
+            s.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def test_kill_9_of_one_nats_server(self):
-        root = tempdir()
-        servers = nats_cluster(root)
-        urls = [s.url for s in servers]
-        nodes = []
-        try:
-            # Node i prefers server i; each knows all three.
-            nodes = [Chatd(CHATD, urls[i:] + urls[:i], f"c{i}", replicas=3,
-                           ready=False) for i in range(3)]
-            for n in nodes:
-                self.assertTrue(n.wait_ready(60), n.output())
+        nodes, servers = self.nodes, self.servers
 
-            async def go():
-                ledger = Ledger()
-                t = Traffic(ledger, [n.port for n in nodes], window=1)
-                pairs = 9
-                recv = [asyncio.create_task(t.receiver(f"cr{p}", p % 3))
-                        for p in range(pairs)]
-                await asyncio.sleep(1)
-                send = [asyncio.create_task(t.sender(
-                    f"cs{p}", [(f"cr{p}", n) for n in range(60)],
-                    (p + 1) % 3, 170)) for p in range(pairs)]
-                while len(ledger.confirmed) < 150:
-                    await asyncio.sleep(0.05)
-                servers[0].kill()
-                ok = await asyncio.gather(*send)
-                await OneNats.wait_arrivals(self, ledger,
-                                            len(ledger.confirmed))
-                t.stop.set()
-                await asyncio.gather(*recv)
-                return ledger, ok
+        async def go():
+            ledger = Ledger()
+            t = Traffic(ledger, [n.port for n in nodes], window=1)
+            pairs = 9
+            recv = [asyncio.create_task(t.receiver(f"cr{p}", p % 3))
+                    for p in range(pairs)]
+            await asyncio.sleep(1)
+            send = [asyncio.create_task(t.sender(
+                f"cs{p}", [(f"cr{p}", n) for n in range(60)],
+                (p + 1) % 3, 170)) for p in range(pairs)]
+            while len(ledger.confirmed) < 150:
+                await asyncio.sleep(0.05)
+            servers[0].kill()
+            ok = await asyncio.gather(*send)
+            await OneNats.wait_arrivals(self, ledger, len(ledger.confirmed))
+            t.stop.set()
+            await asyncio.gather(*recv)
+            return ledger, ok
 
-            ledger, ok = run(go(), 280)
-            self.assertTrue(all(ok))
-            self.assertEqual(len(ledger.confirmed), 9 * 60)
-            self.assertEqual(ledger.check(), {
-                "lost": 0, "duplicated": 0, "misrouted": 0,
-                "out_of_order": 0})
-            for n in nodes:
-                self.assertTrue(n.alive(), n.output())
-        finally:
-            for n in nodes:
-                n.kill()
+        ledger, ok = run(go(), 280)
+        why = explain(nodes, servers)
+        self.assertTrue(all(ok), why)
+        self.assertEqual(len(ledger.confirmed), 9 * 60, why)
+        self.assertEqual(ledger.check(), {
+            "lost": 0, "duplicated": 0, "misrouted": 0,
+            "out_of_order": 0}, f"lost: {ledger.lost()}\n{why}")
+        for n in nodes:
+            self.assertTrue(n.alive(), n.output())
+
+    def test_an_inbox_whose_nats_server_dies_is_read_again(self):
+        # The recipient's node reads its inbox through a JetStream consumer
+        # hosted by one nats-server. That server is killed -9: the node
+        # must notice (a reconnect, or missed heartbeats when its own
+        # connection is to another server) and read the inbox again from
+        # where it was, without the recipient reconnecting.
+        nodes, servers = self.nodes, self.servers
+
+        def host_of(subject):
             for s in servers:
-                s.kill()
-            shutil.rmtree(root, ignore_errors=True)
+                if s.proc.poll() is None and subject in s.consumer_subjects():
+                    return s
+            return None
+
+        async def go():
+            rx = await Client.open(nodes[1].port, "rho")
+            ledger = Ledger()
+            t = Traffic(ledger, [nodes[2].port, nodes[0].port], window=1)
+            first = await t.sender("sig", [("rho", n) for n in range(5)],
+                                   0, 60)
+            got = []
+            for _ in range(5):
+                m = (await rx.recv(20))["message"]
+                got.append(Ledger.parse(m["text"])[1])
+                await rx.send({"ack": {"messageId": m["messageId"]}})
+            host = None
+            for _ in range(50):
+                host = host_of("chat.inbox.rho")
+                if host:
+                    break
+                await asyncio.sleep(0.1)
+            self.assertIsNotNone(host, "no server hosts rho's consumer")
+            host.kill()
+            later = await t.sender(
+                "sig", [("rho", n) for n in range(5, 25)], 0, 90)
+            deadline = time.monotonic() + 60
+            while len(got) < 25 and time.monotonic() < deadline:
+                try:
+                    f = await rx.recv(1)
+                except asyncio.TimeoutError:
+                    continue
+                m = f.get("message")
+                if m:
+                    got.append(Ledger.parse(m["text"])[1])
+                    await rx.send({"ack": {"messageId": m["messageId"]}})
+            await rx.close()
+            return first, later, got, servers.index(host)
+
+        first, later, got, host = run(go(), 200)
+        why = f"consumer on n{host}\n" + explain(nodes, servers)
+        self.assertTrue(first and later, why)
+        # Whichever server hosted it, the same 25 in order, once each.
+        self.assertEqual(got, list(range(25)), why)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ std::string nats_link::start() {
   if (s == NATS_OK)
     s = natsOptions_SetReconnectedCB(nopts_, on_reconnected, this);
   if (s == NATS_OK) s = natsOptions_SetClosedCB(nopts_, on_closed, this);
+  if (s == NATS_OK) s = natsOptions_SetErrorHandler(nopts_, on_error, this);
   if (s == NATS_OK)
     s = natsOptions_SetRetryOnFailedConnect(nopts_, true, on_connected, this);
   if (s == NATS_OK && !opts_.creds.empty())
@@ -147,6 +148,24 @@ void nats_link::on_reconnected(natsConnection*, void* self) {
   auto* l = static_cast<nats_link*>(self);
   l->on_log_(false, "NATS reconnected");
   l->became_up();
+}
+
+// On a libnats thread: what it found wrong on its own (a slow
+// subscription, a consumer it could not recreate), logged with the
+// subscription's subject.
+void nats_link::on_error(natsConnection* nc, natsSubscription* sub,
+                         natsStatus err, void* self) {
+  auto* l = static_cast<nats_link*>(self);
+  std::string what = "NATS: " + text_of(err);
+  if (sub) {
+    const char* subject = natsSubscription_GetSubject(sub);
+    what += " on ";
+    what += subject ? subject : "a subscription";
+  }
+  const char* text = nullptr;
+  if (natsConnection_GetLastError(nc, &text) == err && text && *text)
+    what.append(": ").append(text);
+  l->on_log_(true, what);
 }
 
 void nats_link::on_disconnected(natsConnection*, void* self) {

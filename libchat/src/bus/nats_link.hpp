@@ -87,6 +87,8 @@ class nats_link {
                        void* self);
   static void on_disconnected(natsConnection*, void* self);
   static void on_reconnected(natsConnection*, void* self);
+  static void on_error(natsConnection*, natsSubscription*, natsStatus,
+                       void* self);
   static void on_connected(natsConnection*, void* self);
   static void on_closed(natsConnection*, void* self);
   void became_up();
