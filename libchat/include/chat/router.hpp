@@ -99,7 +99,7 @@ class router {
   std::string next_message_id();
   static void make_message(const sender& from, v1::Send& send,
                            const std::string& message_id, const std::string& to,
-                           v1::Message& m);
+                           envelope& env);
   // The message for `send`, built in its envelope; null when the
   // embedder's policy hook refuses it.
   envelope_ptr build(const sender& from, v1::Send& send,

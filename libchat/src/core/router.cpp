@@ -204,28 +204,30 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send,
 
 void router::make_message(const sender& from, v1::Send& send,
                           const std::string& message_id, const std::string& to,
-                          v1::Message& m) {
+                          envelope& env) {
+  // Every field is set (assigned, so each string keeps the storage the
+  // recycled envelope brought).
+  v1::Message& m = env.reuse_message();
   m.set_message_id(message_id);
-  m.set_from(std::string(from.user));
+  m.set_from(from.user.data(), from.user.size());
   m.set_to(to);
+  // The send's body storage comes back with an earlier message's, so the
+  // connection decodes its next send without allocating.
   if (send.body_case() == v1::Send::kText) {
-    m.set_text(std::move(*send.mutable_text()));
+    env.set_body(*send.mutable_text(), false);
   } else {
-    m.set_data(std::move(*send.mutable_data()));
+    env.set_body(*send.mutable_data(), true);
   }
   stamp_now(*m.mutable_sent_at(), now_ms());
-  if (!from.connection_id.empty()) {
-    m.set_from_connection(std::string(from.connection_id));
-  }
+  m.set_from_connection(from.connection_id.data(), from.connection_id.size());
 }
 
 envelope_ptr router::build(const sender& from, v1::Send& send,
                            const std::string& message_id,
                            const std::string& to) {
   auto env = envelope::make();
-  v1::Message& m = *env->mutable_frame().mutable_message();
-  make_message(from, send, message_id, to, m);
-  if (!allowed(hooks_, m)) return nullptr;
+  make_message(from, send, message_id, to, *env);
+  if (!allowed(hooks_, env->message())) return nullptr;
   return env;
 }
 

@@ -537,7 +537,7 @@ void mailbox::acknowledge(stripe& s, box* b, const std::shared_ptr<entry>& held,
   receipt_job job;
   job.sender = e.sender;
   job.env = envelope::make();
-  v1::Receipt* r = job.env->mutable_frame().mutable_receipt();
+  v1::Receipt* r = &job.env->reuse_receipt();  // every field is set
   r->set_message_id(e.message_id);
   r->set_id(e.client_id);
   r->set_status(status);
