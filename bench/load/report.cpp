@@ -63,11 +63,16 @@ int report(const options& o, const readings& r) {
   const double per_server_cpu_s =
       r.server_cpu_s > 0 ? static_cast<double>(t.measured) / r.server_cpu_s
                          : -1;
-  const double idle_bytes = per_conn(r.rss_before, r.rss_idle, o.idle);
-  const double conn_bytes = per_conn(r.rss_idle, r.rss_active, 2L * o.pairs);
-  const bool ok = r.connected && r.drained && t.connect_failed == 0 &&
-                  t.closed == 0 && r.lost == 0 && t.out_of_order == 0 &&
-                  t.misrouted == 0 && t.bad_frames == 0;
+  // Per connection only when every one was made: with failures, which
+  // ones the server holds is not known.
+  const bool all_made = t.connect_failed == 0;
+  const double idle_bytes =
+      all_made ? per_conn(r.rss_before, r.rss_idle, o.idle) : -1;
+  const double conn_bytes =
+      all_made ? per_conn(r.rss_idle, r.rss_active, 2L * o.pairs) : -1;
+  const bool ok = r.connected && r.drained && all_made && t.closed == 0 &&
+                  r.lost == 0 && t.out_of_order == 0 && t.misrouted == 0 &&
+                  t.bad_frames == 0;
   const char* fmt = o.via == transport::tcp ? "protobuf"
                     : o.protobuf            ? "protobuf"
                                             : "json";
