@@ -66,8 +66,17 @@ struct server::impl {
               cluster ? static_cast<detail::delivery*>(cluster.get()) : &box,
               cluster ? std::string_view(node) : std::string_view()),
         io(cfg.threads),
-        ctx{cfg,  route, reg, io,     sessions, detail::logger(cfg.hooks),
-            node, stats, box, nullptr} {}
+        ctx{cfg,
+            route,
+            reg,
+            io,
+            sessions,
+            detail::logger(cfg.hooks),
+            node,
+            stats,
+            box,
+            nullptr,
+            cluster ? node + "-" : std::string()} {}
   ~impl() {
     // Their threads complete sends: stop them first.
     if (cluster) cluster->stop();

@@ -16,12 +16,17 @@ void logger::operator()(log_level l, std::string_view text) const noexcept {
 }
 
 std::string context::make_connection_id() const {
+  static constexpr char digits[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  const auto r = std::to_chars(buf, buf + 16, rng(), 16);
-  std::string id = node;
-  id.push_back('-');
-  id.append(16 - static_cast<std::size_t>(r.ptr - buf), '0').append(buf, r.ptr);
+  std::uint64_t r = rng();
+  char buf[11];  // 62^11 > 2^64
+  for (char& c : buf) {
+    c = digits[r % 62];
+    r /= 62;
+  }
+  std::string id = id_prefix;
+  id.append(buf, sizeof buf);
   return id;
 }
 

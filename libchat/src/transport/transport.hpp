@@ -81,8 +81,12 @@ struct context {
   mailbox& box;
   /// The listeners' TLS settings; null without TLS.
   std::shared_ptr<boost::asio::ssl::context> tls;
+  /// What every connection id starts with: "<node>-" in a cluster (the id
+  /// names the node that holds the connection), else nothing.
+  std::string id_prefix;
 
-  /// A fresh connection id: the node, then 64 random bits.
+  /// A fresh connection id: the prefix, then 64 random bits in 11 base-62
+  /// digits. Alone, the 11 characters are held inline by std::string.
   std::string make_connection_id() const;
 
   /// Names `c` for `user` with a fresh id (retrying on the rare collision),

@@ -90,7 +90,7 @@ class ws_session final
   ws_session(context& ctx, Stream&& s, wire_format fmt, ip_limits::ticket t)
       : ctx_(ctx),
         ticket_(std::move(t)),
-        ex_(s.get_executor()),
+        ex_(kept_executor(s)),
         sock_(std::move(s)),
         reader_(ctx.cfg.max_message_bytes),
         fmt_(fmt) {
@@ -114,7 +114,7 @@ class ws_session final
     }
     remote_ = std::move(remote);
     out_ = std::move(response);
-    in_.assign(early);
+    if (!early.empty()) carry().assign(early);
     started_ = last_read_ = clock::now();
     if (auth.user.empty()) {
       deadline_ = started_ + ctx_.cfg.handshake_timeout;
@@ -123,7 +123,7 @@ class ws_session final
       admit(std::move(auth));
     }
     arm_timer();
-    if (!in_.empty()) parse(in_.data(), in_.size(), true);
+    if (carrying()) parse(in_->data(), in_->size(), true);
     flush();
     if (!done_) start_reading();
   }
@@ -134,21 +134,21 @@ class ws_session final
       put(env->encoded(fmt_));  // routed on this thread: no hop
       return flush_soon();
     }
-    net::post(ex_, [self = shared_from_this(), env = std::move(env)] {
+    net::post(ex(), [self = shared_from_this(), env = std::move(env)] {
       self->put(env->encoded(self->fmt_));
       self->flush_soon();
     });
   }
 
   void notify(v1::ServerFrame frame) override {
-    net::post(ex_, [self = shared_from_this(), bytes = encode(frame, fmt_)] {
+    net::post(ex(), [self = shared_from_this(), bytes = encode(frame, fmt_)] {
       self->put(bytes);
       self->flush_soon();
     });
   }
 
   void close(close_code code, std::string_view reason) override {
-    net::post(ex_, [self = shared_from_this(), code, r = std::string(reason)] {
+    net::post(ex(), [self = shared_from_this(), code, r = std::string(reason)] {
       self->begin_close(static_cast<std::uint16_t>(code), r);
     });
   }
@@ -159,7 +159,7 @@ class ws_session final
   }
 
   void terminate() override {
-    net::post(ex_, [self = shared_from_this()] { self->end("terminated"); });
+    net::post(ex(), [self = shared_from_this()] { self->end("terminated"); });
   }
 
  private:
@@ -180,7 +180,7 @@ class ws_session final
     // routed on this thread may skip the post without overtaking it, and
     // the send queue's bound applies (the handover is bounded by the inbox:
     // a user coming back to a full inbox has not fallen behind).
-    net::post(ex_, [self = shared_from_this()] { self->live_ = true; });
+    net::post(ex(), [self = shared_from_this()] { self->live_ = true; });
   }
 
   // The connection closes with 1008 "token expired" at `at` (a token's
@@ -256,13 +256,19 @@ class ws_session final
   // Bytes just read: parsed where they are, unless an incomplete frame
   // waits for them in in_.
   void consume(char* data, std::size_t n) {
-    if (in_.empty()) {
+    if (!carrying()) {
       parse(data, n, false);
     } else {
-      in_.append(data, n);
-      parse(in_.data(), in_.size(), true);
+      in_->append(data, n);
+      parse(in_->data(), in_->size(), true);
     }
   }
+
+  std::string& carry() {
+    if (!in_) in_ = std::make_unique<std::string>();
+    return *in_;
+  }
+  bool carrying() const noexcept { return in_ && !in_->empty(); }
 
   void wait_read() {
     sock_.async_wait(tcp::socket::wait_read,
@@ -285,7 +291,7 @@ class ws_session final
       if (n < buf.size() && !discard_) break;  // drained
       if (turn + 1 == reads_per_turn) {        // more may wait: let others run
         flush();
-        net::post(ex_, [self = shared_from_this()] { self->on_readable({}); });
+        net::post(ex(), [self = shared_from_this()] { self->on_readable({}); });
         return;
       }
     }
@@ -308,15 +314,15 @@ class ws_session final
       on_frame(ev);
     }
     if (done_ || peer_closed_ || discard_) {
-      release(in_);
+      in_.reset();
       return;
     }
     if (owned) {
-      in_.erase(0, used);
+      in_->erase(0, used);
     } else if (used < size) {
-      in_.assign(data + used, size - used);
+      carry().assign(data + used, size - used);
     }
-    if (in_.empty()) release(in_);  // an idle connection holds none
+    if (in_ && in_->empty()) release(*in_);  // an idle connection holds none
   }
 
   void on_frame(const ws::event& ev) {
@@ -430,7 +436,7 @@ class ws_session final
   void flush_soon() {
     if (flush_posted_ || writing_) return;
     flush_posted_ = true;
-    net::post(ex_, [self = shared_from_this()] {
+    net::post(ex(), [self = shared_from_this()] {
       self->flush_posted_ = false;
       self->flush();
     });
@@ -565,9 +571,9 @@ class ws_session final
     raw().close(ec);
     // The deadline held this session: let go of it once this call is over.
     if (auto owner = timers().cancel(*this))
-      net::post(ex_, [owner = std::move(owner)] {});
+      net::post(ex(), [owner = std::move(owner)] {});
     release(out_);
-    release(in_);
+    in_.reset();
     if constexpr (tls) release(tls_buf_);
     ctx_.detach(*this, transport_kind::ws);
   }
@@ -581,14 +587,33 @@ class ws_session final
   }
 
   // Its loop's deadlines (looked up, not kept: it is not on the data path).
-  deadlines& timers() const { return deadlines::of(home().context()); }
+  deadlines& timers() { return deadlines::of(home().context()); }
+
+  // Where its work is posted: the socket's executor (TLS: the one kept,
+  // as the TLS stream's is not its loop's own type).
+  const executor& ex() noexcept {
+    if constexpr (tls) {
+      return ex_;
+    } else {
+      return sock_.get_executor();
+    }
+  }
 
   // The loop this session runs on.
-  const net::io_context::executor_type& home() const {
+  const net::io_context::executor_type& home() noexcept {
     if constexpr (tls) {
       return loop_of(ex_);
     } else {
-      return ex_;
+      return sock_.get_executor();
+    }
+  }
+
+  struct none {};
+  static auto kept_executor(Stream& s) {
+    if constexpr (tls) {
+      return s.get_executor();
+    } else {
+      return none{};
     }
   }
 
@@ -596,16 +621,17 @@ class ws_session final
 
   context& ctx_;
   ip_limits::ticket ticket_;  // its place under the per-address caps
-  executor ex_;
+  [[no_unique_address]] std::conditional_t<tls, executor, none> ex_;
   Stream sock_;
   ws::reader reader_;
   std::unique_ptr<rate_limiter> limiter_;  // null: no rate limit
   std::string remote_;
-  std::string in_;   // an incomplete frame, carried to the next read
+  // An incomplete frame, carried to the next read: one pointer until a
+  // connection first needs it.
+  std::unique_ptr<std::string> in_;
   std::string out_;  // frames for the next write
   // Frames in an asynchronous write (rare: the socket took less than all).
   std::unique_ptr<std::string> sending_;
-  struct none {};
   // TLS: what a read decrypted.
   [[no_unique_address]] std::conditional_t<tls, std::string, none> tls_buf_;
   clock::time_point started_{};
@@ -614,18 +640,20 @@ class ws_session final
   clock::time_point last_ping_{};
   clock::time_point write_started_{};
   clock::time_point close_deadline_{};
-  wire_format fmt_;
+  wire_format fmt_;  // read from any thread: not a bit beside the flags
+  // Bits, so that the session with its control block fits tcmalloc's
+  // 384-byte size class. Set and read on the session's thread only.
   // deadline_ is the token's expiry; else the deadline for a hello.
-  bool token_deadline_ = false;
-  bool live_ = false;
-  bool writing_ = false;
-  bool flush_posted_ = false;
-  bool closing_ = false;
-  bool close_sent_ = false;
-  bool peer_closed_ = false;
-  bool discard_ = false;
-  bool fin_sent_ = false;
-  bool done_ = false;
+  bool token_deadline_ : 1 = false;
+  bool live_ : 1 = false;
+  bool writing_ : 1 = false;
+  bool flush_posted_ : 1 = false;
+  bool closing_ : 1 = false;
+  bool close_sent_ : 1 = false;
+  bool peer_closed_ : 1 = false;
+  bool discard_ : 1 = false;
+  bool fin_sent_ : 1 = false;
+  bool done_ : 1 = false;
 };
 
 // A plain HTTP connection: serves small requests until it upgrades.

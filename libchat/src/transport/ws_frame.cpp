@@ -112,7 +112,7 @@ std::size_t reader::next(char* data, std::size_t size, event& ev) {
     if (!in_message_) {
       return fail(ev, close_code::protocol_error, "continuation without start");
     }
-    if (len > max_ - fragments_.size()) {
+    if (len > max_ - fragments_->size()) {
       return fail(ev, close_code::too_big, "message too big");
     }
   } else {
@@ -181,12 +181,13 @@ std::size_t reader::next(char* data, std::size_t size, event& ev) {
   if (op != 0x0) {  // first fragment
     in_message_ = true;
     message_op_ = static_cast<opcode>(op);
-    fragments_.clear();
+    if (!fragments_) fragments_ = std::make_unique<std::string>();
+    fragments_->clear();
     validated_ = 0;
   }
-  fragments_.append(body);
+  fragments_->append(body);
   if (message_op_ == opcode::text) {  // fail fast on bad UTF-8
-    const std::string_view all(fragments_);
+    const std::string_view all(*fragments_);
     const std::size_t upto = fin ? all.size() : complete_prefix(all);
     if (!detail::valid_utf8(all.substr(validated_, upto - validated_))) {
       return fail(ev, close_code::bad_payload, "text not UTF-8");
@@ -198,7 +199,7 @@ std::size_t reader::next(char* data, std::size_t size, event& ev) {
   in_message_ = false;
   ev.what = event::message;
   ev.op = message_op_;
-  ev.payload = fragments_;
+  ev.payload = *fragments_;
   return total;
 }
 

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -89,7 +90,7 @@ class reader {
   std::size_t max_message() const noexcept { return max_; }
   /// Capacity held for fragmented messages (for memory accounting).
   std::size_t buffered_capacity() const noexcept {
-    return fragments_.capacity();
+    return fragments_ ? fragments_->capacity() : 0;
   }
 
  private:
@@ -99,7 +100,9 @@ class reader {
   static constexpr std::size_t max_limit = UINT32_MAX - 64;
   std::uint32_t max_;
   std::uint32_t want_ = 0;
-  std::string fragments_;        // the fragmented message so far
+  // The fragmented message so far; made by the first fragmented message
+  // (most connections never send one).
+  std::unique_ptr<std::string> fragments_;
   std::uint32_t validated_ = 0;  // of fragments_, checked as UTF-8
   bool in_message_ = false;      // a fragmented message is open
   opcode message_op_ = opcode::text;
