@@ -152,7 +152,9 @@ export class Person {
 
   async waitOnline() {
     await this.page.locator('#status[data-state="online"]').waitFor();
-    await this.page.locator("#me-connection", { hasText: /-/ }).waitFor();
+    // The welcome replaced the "…" placeholder with the id (base-62, with a
+    // "<node>-" prefix only in a cluster).
+    await this.page.locator("#me-connection", { hasText: /^[0-9A-Za-z-]+$/ }).waitFor();
   }
 
   async connectionId() {
