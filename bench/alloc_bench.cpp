@@ -116,10 +116,27 @@ void BM_AllocsPerRoute(benchmark::State& state) {
 }
 BENCHMARK(BM_AllocsPerRoute);
 
+// Traffic through a mailbox whose bounded state is full, so that what is
+// counted is the steady state: one sender's dedup records at the most a
+// stripe keeps (2 x 65,536, forgotten ones included), the recipient's acked
+// messages at the most a stripe retains for READ receipts (16,384). Until
+// then each message adds to them. Shared by every run of the benchmark.
+bench::stored_traffic& steady_traffic() {
+  static bench::stored_traffic* t = [] {
+    auto* fresh = new bench::stored_traffic;
+    for (int i = 0; i < 140'000; ++i) {
+      fresh->load();
+      fresh->route_and_ack();
+    }
+    return fresh;
+  }();
+  return *t;
+}
+
 // The server's route: through the in-memory mailbox, then the recipient's
 // ack (which also sends the sender a receipt).
 void BM_AllocsPerRouteStored(benchmark::State& state) {
-  bench::stored_traffic t;
+  bench::stored_traffic& t = steady_traffic();
   if (!t.check()) {
     state.SkipWithError("route + ack did not deliver and clear the inbox");
     return;

@@ -307,5 +307,76 @@ TEST(Mailbox, AcksInAnyOrderAckExactlyTheirMessages) {
   EXPECT_EQ(receipts().size(), 8u);
 }
 
+// Stored entries and dedup records are recycled once the dedup window lets
+// them go: what comes after is answered, delivered and deduplicated as its
+// own, never as the send whose storage it reuses.
+TEST(Mailbox, RecycledEntriesAndDedupRecordsKeepNothingOfTheirLastSend) {
+  registry reg;
+  detail::mailbox_limits limits;
+  limits.dedup_window = std::chrono::milliseconds(1000);
+  std::int64_t now = 1'000'000;
+  mailbox box{reg, limits, nullptr, [&] { return now; }};
+  router route{reg, nullptr, &box};
+  const auto bob = std::make_shared<fake_connection>("n1-b", "bob");
+  const auto send = [&](const std::string& id, const std::string& body) {
+    v1::Send s = text(id, "bob", body);
+    return route.route({"alice", ""}, s);
+  };
+  // A first generation, queued for offline bob, then acked and forgotten.
+  std::vector<std::string> old_ids;
+  for (int i = 0; i < 100; ++i) {
+    const auto a = send("old-" + std::to_string(i), "old body");
+    ASSERT_TRUE(a.has_sent()) << a.ShortDebugString();
+    EXPECT_EQ(a.sent().status(), v1::Sent::QUEUED);
+    old_ids.push_back(a.sent().message_id());
+  }
+  box.ack(*bob, old_ids.back(), true);
+  EXPECT_EQ(box.inbox_size("bob"), 0u);
+  now += 2000;
+  box.sweep();  // entries and dedup records go back for reuse
+
+  std::vector<std::string> new_ids;
+  for (int i = 0; i < 100; ++i) {
+    const auto a = send("new-" + std::to_string(i), "new " + std::to_string(i));
+    ASSERT_TRUE(a.has_sent()) << a.ShortDebugString();
+    EXPECT_EQ(a.sent().id(), "new-" + std::to_string(i));
+    EXPECT_EQ(a.sent().status(), v1::Sent::QUEUED);
+    new_ids.push_back(a.sent().message_id());
+  }
+  EXPECT_EQ(box.stats().duplicates.load(), 0u);
+  // A resend is answered with its own message, not a recycled one's.
+  const auto again = send("new-7", "new 7");
+  ASSERT_TRUE(again.has_sent());
+  EXPECT_EQ(again.sent().message_id(), new_ids[7]);
+  EXPECT_EQ(box.stats().duplicates.load(), 1u);
+  // An old client id, past the window, is a new send.
+  const auto old = send("old-7", "old body");
+  ASSERT_TRUE(old.has_sent());
+  EXPECT_NE(old.sent().message_id(), old_ids[7]);
+  EXPECT_EQ(std::count(new_ids.begin(), new_ids.end(), old.sent().message_id()),
+            0);
+  EXPECT_EQ(box.stats().duplicates.load(), 1u);
+
+  // Bob gets exactly the new generation (and the late old-7), in order.
+  ASSERT_TRUE(route.attach(bob));
+  const auto got = bob->delivered();
+  ASSERT_EQ(got.size(), 101u);
+  for (int i = 0; i < 100; ++i) {
+    const v1::Message& m = got[i]->message();
+    EXPECT_EQ(m.message_id(), new_ids[i]);
+    EXPECT_EQ(m.text(), "new " + std::to_string(i));
+    EXPECT_EQ(m.from(), "alice");
+  }
+  EXPECT_EQ(got[100]->message().message_id(), old.sent().message_id());
+  // Each is acked once.
+  box.ack(*bob, new_ids[0], false);
+  EXPECT_EQ(box.inbox_size("bob"), 100u);
+  box.ack(*bob, new_ids[0], false);
+  EXPECT_EQ(box.inbox_size("bob"), 100u);
+  box.ack(*bob, old.sent().message_id(), true);
+  EXPECT_EQ(box.inbox_size("bob"), 0u);
+  EXPECT_EQ(box.stats().acked.load(), 201u);
+}
+
 }  // namespace
 }  // namespace chat::test

@@ -1,8 +1,9 @@
 #include <chat/envelope.hpp>
 
+#include "core/pool.hpp"
+
 #include <cstddef>
 #include <mutex>
-#include <utility>
 
 namespace chat {
 namespace {
@@ -11,10 +12,9 @@ namespace {
 // with its message rather than held by the pool.
 constexpr std::size_t keep_bytes = 2048;
 
-// An envelope that goes back to the pool. The shared_ptr's control block
-// is built in `control_`, so an envelope from the pool costs no allocation
-// at all; the control block's allocator gives the envelope back when the
-// control block goes (after the last shared and weak holder).
+// An envelope that goes back to the pool (detail::pool). The shared_ptr's
+// control block is built in `control_`, so an envelope from the pool costs
+// no allocation at all.
 class pooled_envelope final : public envelope {
  public:
   // After the last shared holder.
@@ -25,138 +25,15 @@ class pooled_envelope final : public envelope {
   pooled_envelope* next_batch_ = nullptr;  // the shared pool's batches
 };
 
-// Free envelopes. Each thread keeps up to 2 * batch of them; beyond that it
-// hands a batch to the shared pool, and an empty thread takes a batch from
-// there, so envelopes made on one thread and let go on another (a sender's
-// and a recipient's) circulate with one lock per batch. The shared pool
-// keeps at most max_batches; more is freed.
-class envelope_pool {
- public:
-  static constexpr std::size_t batch = 32;
-  static constexpr std::size_t max_batches = 16;
-
-  static pooled_envelope* take() {
-    if (dead_) return new pooled_envelope;  // at this thread's exit
-    local& l = mine();
-    if (l.head == nullptr) l.head = shared().pop(l.count);
-    if (pooled_envelope* e = l.head) {
-      l.head = e->next_;
-      --l.count;
-      return e;
-    }
-    return new pooled_envelope;
-  }
-
-  static void give(pooled_envelope* e) noexcept {
-    if (dead_) {  // at this thread's exit
-      delete e;
-      return;
-    }
-    local& l = mine();
-    e->next_ = l.head;
-    l.head = e;
-    if (++l.count < 2 * batch) return;
-    // The oldest half goes to the shared pool.
-    pooled_envelope* last = l.head;
-    for (std::size_t i = 1; i < batch; ++i) last = last->next_;
-    pooled_envelope* rest = last->next_;
-    last->next_ = nullptr;
-    l.count = batch;
-    shared().push(rest, batch);
-  }
-
- private:
-  struct local {
-    pooled_envelope* head = nullptr;
-    std::size_t count = 0;
-    ~local() {
-      dead_ = true;
-      release(head);
-    }
-  };
-
-  struct shared_pool {
-    std::mutex mu;
-    pooled_envelope* batches = nullptr;
-    std::size_t count = 0;
-
-    pooled_envelope* pop(std::size_t& n) {
-      std::lock_guard lock(mu);
-      pooled_envelope* b = batches;
-      if (b == nullptr) return nullptr;
-      batches = b->next_batch_;
-      --count;
-      n = batch;
-      return b;
-    }
-    void push(pooled_envelope* b, std::size_t n) noexcept {
-      {
-        std::lock_guard lock(mu);
-        if (count < max_batches && n == batch) {
-          b->next_batch_ = batches;
-          batches = b;
-          ++count;
-          return;
-        }
-      }
-      release(b);
-    }
-  };
-
-  static void release(pooled_envelope* e) noexcept {
-    while (e != nullptr) delete std::exchange(e, e->next_);
-  }
-
-  static local& mine() noexcept {
-    thread_local local l;
-    return l;
-  }
-  // Never destroyed: envelopes may be let go during static destruction.
-  static shared_pool& shared() noexcept {
-    static auto* p = new shared_pool;
-    return *p;
-  }
-
-  static thread_local bool dead_;
-};
-
-thread_local bool envelope_pool::dead_ = false;
-
 struct empty_envelope {
   void operator()(pooled_envelope* e) const noexcept { e->empty(); }
-};
-
-// Builds the control block in the envelope; gives the envelope back to the
-// pool when the control block goes.
-template <class T>
-struct in_envelope {
-  using value_type = T;
-  pooled_envelope* home;
-
-  explicit in_envelope(pooled_envelope* e) noexcept : home(e) {}
-  template <class U>
-  in_envelope(const in_envelope<U>& o) noexcept : home(o.home) {}
-
-  T* allocate(std::size_t n) {
-    static_assert(sizeof(T) <= sizeof pooled_envelope::control_ &&
-                  alignof(T) <= alignof(std::max_align_t));
-    if (n != 1) throw std::bad_alloc();
-    return reinterpret_cast<T*>(home->control_);
-  }
-  void deallocate(T*, std::size_t) noexcept { envelope_pool::give(home); }
-
-  template <class U>
-  bool operator==(const in_envelope<U>& o) const noexcept {
-    return home == o.home;
-  }
 };
 
 }  // namespace
 
 std::shared_ptr<envelope> envelope::make() {
-  pooled_envelope* e = envelope_pool::take();
-  return std::shared_ptr<envelope>(e, empty_envelope{},
-                                   in_envelope<pooled_envelope>(e));
+  pooled_envelope* e = detail::pool<pooled_envelope>::take();
+  return detail::share_pooled<envelope>(e, e, empty_envelope{});
 }
 
 v1::Message& envelope::reuse_message() {

@@ -5,7 +5,9 @@
 
 #include "core/answers.hpp"
 #include "core/flat_index.hpp"
+#include "core/pool.hpp"
 #include "core/reused.hpp"
+#include "core/ring.hpp"
 #include "core/string_map.hpp"
 
 #include <algorithm>
@@ -42,11 +44,6 @@ std::string_view dedup_probe(std::string_view sender,
   return k;
 }
 
-// The same key, to keep in a record.
-std::string dedup_key(std::string_view sender, std::string_view client_id) {
-  return std::string(dedup_probe(sender, client_id));
-}
-
 }  // namespace
 
 struct mailbox::entry : std::enable_shared_from_this<entry> {
@@ -66,6 +63,22 @@ struct mailbox::entry : std::enable_shared_from_this<entry> {
   delivery_state state = delivery_state::unacked;
   reply_to to;  // the sender, while pending
 };
+
+// An entry's storage, kept by detail::pool between entries, with room for
+// its shared_ptr's control block: storing a message allocates nothing of
+// its own.
+struct mailbox::entry_home {
+  alignas(entry) unsigned char object[sizeof(entry)];
+  alignas(std::max_align_t) unsigned char control_[64];
+  entry_home* next_ = nullptr;
+  entry_home* next_batch_ = nullptr;
+};
+
+std::shared_ptr<mailbox::entry> mailbox::make_entry() {
+  entry_home* h = pool<entry_home>::take();
+  entry* e = ::new (static_cast<void*>(h->object)) entry;
+  return share_pooled<entry>(e, h, [](entry* p) noexcept { p->~entry(); });
+}
 
 struct mailbox::message_id_of {
   std::string_view operator()(const entry& e) const noexcept {
@@ -89,11 +102,11 @@ struct mailbox::dedup_key_of {
 };
 
 struct mailbox::box {
-  std::deque<std::shared_ptr<entry>> inbox;  // unacked, by seq
+  ring<std::shared_ptr<entry>> inbox;  // unacked, by seq
   std::size_t bytes = 0;
-  std::deque<std::pair<std::uint64_t, envelope_ptr>> receipts;
+  ring<std::pair<std::uint64_t, envelope_ptr>> receipts;
   // This sender's dedup records (in its stripe's dedup_order), oldest first.
-  std::deque<dedup_record*> sent_ids;
+  ring<dedup_record*> sent_ids;
   bool empty() const noexcept {
     return inbox.empty() && receipts.empty() && sent_ids.empty();
   }
@@ -104,32 +117,61 @@ struct mailbox::stripe {
   string_map<box> boxes;
   // Messages to users here, by id: those in an inbox and those retained.
   flat_index<entry, message_id_of> by_id;
-  std::deque<std::shared_ptr<entry>> retained;  // acked, oldest first
-  // Senders here: their dedup records, owned by dedup_order (a deque never
-  // moves its elements), oldest first, and indexed by key while not
-  // forgotten.
-  std::deque<dedup_record> dedup_order;
+  ring<std::shared_ptr<entry>> retained;  // acked, oldest first
+  // Senders here: their dedup records, owned by dedup_order, oldest first,
+  // and indexed by key while not forgotten.
+  ring<std::unique_ptr<dedup_record>> dedup_order;
   flat_index<dedup_record, dedup_key_of> dedup;
+  // Records trimmed from dedup_order, reused (with their strings' storage)
+  // by the next ones: one comes and one goes per send in steady state.
+  std::vector<std::unique_ptr<dedup_record>> spare_records;
+  static constexpr std::size_t max_spare_records = 64;
 
-  // A new dedup record for `key`, made at `made`, indexed; false (nothing
+  // A new dedup record for `key`, made at `made`, indexed; null (nothing
   // done) when the key is indexed already.
-  dedup_record* add_dedup(std::string key, std::int64_t made) {
-    dedup_record& r = dedup_order.emplace_back();
-    r.key = std::move(key);
+  dedup_record* add_dedup(std::string_view key, std::int64_t made) {
+    std::unique_ptr<dedup_record> p;
+    if (spare_records.empty()) {
+      p = std::make_unique<dedup_record>();
+    } else {
+      p = std::move(spare_records.back());
+      spare_records.pop_back();
+    }
+    dedup_record& r = *p;
+    r.key.assign(key);
+    r.message_id.clear();
     r.created_ms = made;
+    r.status = 0;
+    r.indexed = true;
+    r.waiters.clear();
+    dedup_order.push_back(std::move(p));
     bool added = false;
     try {
       added = dedup.insert(&r);
     } catch (...) {
-      dedup_order.pop_back();
+      drop_back_record();
       throw;
     }
     if (!added) {
-      dedup_order.pop_back();
+      drop_back_record();
       return nullptr;
     }
     box_of(sender_of(r.key)).sent_ids.push_back(&r);
     return &r;
+  }
+
+  // Keeps a record taken off dedup_order for reuse, or frees it.
+  void spare(std::unique_ptr<dedup_record> p) noexcept {
+    if (spare_records.size() < max_spare_records) {
+      try {
+        spare_records.push_back(std::move(p));
+      } catch (...) {
+      }
+    }
+  }
+  void drop_back_record() noexcept {
+    spare(std::move(dedup_order.back()));
+    dedup_order.pop_back();
   }
 
   // `user`'s message `id`, or null. Acks and reads come mostly in order:
@@ -168,7 +210,7 @@ struct mailbox::stripe {
   void trim_dedup(std::int64_t now, const mailbox_limits& l) {
     const std::int64_t window = l.dedup_window.count();
     while (!dedup_order.empty()) {
-      dedup_record& r = dedup_order.front();
+      dedup_record& r = *dedup_order.front();
       // Live records count against the bound; forgotten ones wait for
       // their turn, unless they pile up behind a live one.
       const bool over = dedup.size() > max_dedup_per_stripe ||
@@ -184,6 +226,7 @@ struct mailbox::stripe {
         b->second.sent_ids.pop_front();
         if (b->second.empty()) boxes.erase(b);
       }
+      spare(std::move(dedup_order.front()));
       dedup_order.pop_front();
     }
   }
@@ -217,7 +260,7 @@ void mailbox::load() {
   journal_->load(
       [&](stored_message m) {
         max_seq = std::max(max_seq, m.seq);
-        auto e = std::make_shared<entry>();
+        auto e = make_entry();
         e->seq = m.seq;
         e->message_id = std::move(m.message_id);
         e->recipient = std::move(m.recipient);
@@ -236,11 +279,11 @@ void mailbox::load() {
         }
         if (!e->client_id.empty()) {
           stripe& ss = stripe_of(e->sender);
-          std::string key = dedup_key(e->sender, e->client_id);
+          const std::string_view key = dedup_probe(e->sender, e->client_id);
           // A later record of the same key (a retry of a refused send)
           // replaces the earlier one.
           if (dedup_record* old = ss.dedup.find(key)) ss.forget(*old);
-          dedup_record& d = *ss.add_dedup(std::move(key), e->created_ms);
+          dedup_record& d = *ss.add_dedup(key, e->created_ms);
           d.message_id = e->message_id;
           d.status = m.status != 0 ? m.status : v1::Sent::QUEUED;
           ss.trim_dedup(now, limits_);
@@ -289,7 +332,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
                                                std::string client_id,
                                                reply_to to) {
   const v1::Message& m = env->message();
-  auto e = std::make_shared<entry>();
+  auto e = make_entry();
   e->seq = seq_.fetch_add(1, std::memory_order_relaxed);
   e->message_id = m.message_id();
   e->recipient = m.to();
@@ -305,7 +348,7 @@ std::optional<v1::ServerFrame> mailbox::submit(envelope_ptr env,
     stripe& ss = stripe_of(e->sender);
     std::lock_guard lock(ss.mu);
     dedup_record* r =
-        ss.add_dedup(dedup_key(e->sender, e->client_id), e->created_ms);
+        ss.add_dedup(dedup_probe(e->sender, e->client_id), e->created_ms);
     if (r == nullptr) {
       // The same send raced itself in: answer it as a resend.
       stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
@@ -386,7 +429,7 @@ v1::ServerFrame mailbox::complete(const std::shared_ptr<entry>& e,
     if (!durable) {
       if (b != rs.boxes.end()) {
         auto& q = b->second.inbox;
-        q.erase(std::remove(q.begin(), q.end(), e), q.end());
+        q.erase_value(e);
         b->second.bytes -= e->bytes;
         if (b->second.empty()) rs.boxes.erase(b);
       }
@@ -569,7 +612,7 @@ void mailbox::ack(const connection& c, std::string_view message_id,
         acknowledge(s, &b->second, e, v1::Receipt::DELIVERED, receipts.v);
       }
     } else {
-      q.erase(std::find(q.begin(), q.end(), target));
+      q.erase_value(target);
       acknowledge(s, &b->second, target, v1::Receipt::DELIVERED, receipts.v);
     }
     // An emptied box stays until sweep(): a user who receives and acks
@@ -592,7 +635,7 @@ void mailbox::read(const connection& c, std::string_view message_id) {
     if (e->pending || e->state == delivery_state::read) return;
     if (e->in_inbox && bp != nullptr) {
       auto& q = bp->inbox;
-      q.erase(std::find(q.begin(), q.end(), e));
+      q.erase_value(e);
     }
     acknowledge(s, bp, e, v1::Receipt::READ, receipts.v);
   }
@@ -638,10 +681,19 @@ void mailbox::sweep() {
       if (journal_) journal_->erase(s.retained.front()->message_id);
       s.retained.pop_front();
     }
+    s.retained.shrink();
+    s.dedup_order.shrink();
     for (auto it = s.boxes.begin(); it != s.boxes.end();) {
       box& b = it->second;
       expire(s, b, now);
-      it = b.empty() ? s.boxes.erase(it) : std::next(it);
+      if (b.empty()) {
+        it = s.boxes.erase(it);
+        continue;
+      }
+      b.inbox.shrink();
+      b.receipts.shrink();
+      b.sent_ids.shrink();
+      ++it;
     }
   }
 }

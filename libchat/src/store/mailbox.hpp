@@ -19,7 +19,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -120,6 +119,7 @@ class mailbox final : public delivery {
 
  private:
   struct entry;
+  struct entry_home;
   struct message_id_of;
   struct dedup_record;
   struct dedup_key_of;
@@ -130,6 +130,8 @@ class mailbox final : public delivery {
     std::shared_ptr<envelope> env;  // a `receipt` frame
   };
 
+  /// A new entry, in storage from a pool: no allocation once warm.
+  static std::shared_ptr<entry> make_entry();
   stripe& stripe_of(std::string_view user) const;
   /// Hands a stored message out and answers its sender (through `e->to`,
   /// and returned); with `durable` false, drops it and answers UNAVAILABLE.
