@@ -12,6 +12,7 @@
 #include "transport/transport.hpp"
 #include "transport/ws_frame.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
@@ -23,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <type_traits>
@@ -47,6 +49,32 @@ using plain_socket =
 
 template <class Stream>
 constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+// Allocates a handler's operation at its own size. Asio's default recycles
+// the thread's last freed operation blocks, which suits operations that
+// complete soon; the read wait of an idle connection stays as long as the
+// connection, and in a recycled block it would keep the size of whatever
+// used the block before (an HTTP read of the handshake, about twice as
+// large).
+template <class T>
+struct exact_allocator {
+  using value_type = T;
+  exact_allocator() = default;
+  template <class U>
+  exact_allocator(const exact_allocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const exact_allocator<U>&) const noexcept {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const exact_allocator<U>&) const noexcept {
+    return false;
+  }
+};
 
 // The event loop behind a session's executor (the shards are io_contexts).
 const net::io_context::executor_type& loop_of(const net::any_io_executor& ex) {
@@ -271,10 +299,12 @@ class ws_session final
   bool carrying() const noexcept { return in_ && !in_->empty(); }
 
   void wait_read() {
-    sock_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this()](beast::error_code ec) {
-                       self->on_readable(ec);
-                     });
+    sock_.async_wait(
+        tcp::socket::wait_read,
+        net::bind_allocator(exact_allocator<void>(),
+                            [self = shared_from_this()](beast::error_code ec) {
+                              self->on_readable(ec);
+                            }));
   }
 
   void on_readable(beast::error_code ec) {
