@@ -129,6 +129,36 @@ TEST(Ring, EveryElementIsDestroyedOnce) {
   EXPECT_EQ(p.use_count(), 1);
 }
 
+struct counted {
+  static inline int moves = 0;
+  int v = 0;
+  explicit counted(int x) : v(x) {}
+  counted(counted&& o) noexcept : v(o.v) {}
+  counted& operator=(counted&& o) noexcept {
+    ++moves;
+    v = o.v;
+    return *this;
+  }
+};
+
+TEST(Ring, EraseMovesTheShorterSide) {
+  ring<counted> r;
+  for (int i = 0; i < 100; ++i) r.emplace_back(i);
+  counted::moves = 0;
+  r.erase(0);  // an in-order ack of a long inbox's front
+  EXPECT_EQ(counted::moves, 0);
+  r.erase(2);  // two before it move up
+  EXPECT_EQ(counted::moves, 2);
+  r.erase(r.size() - 4);  // three after it move down
+  EXPECT_EQ(counted::moves, 5);
+  std::vector<int> left;
+  for (const counted& c : r) left.push_back(c.v);
+  std::vector<int> want;
+  for (int i = 1; i < 100; ++i)
+    if (i != 3 && i != 96) want.push_back(i);
+  EXPECT_EQ(left, want);
+}
+
 struct fussy {
   static inline int live = 0;
   int v;

@@ -117,10 +117,17 @@ class ring {
     --size_;
   }
 
-  /// Removes the element at `i`; the later ones move down by one.
+  /// Removes the element at `i`, moving the shorter side by one: the
+  /// earlier ones up, or the later ones down (an ack of the front of a long
+  /// inbox moves nothing).
   void erase(std::size_t i) noexcept {
-    for (; i + 1 < size_; ++i) (*this)[i] = std::move((*this)[i + 1]);
-    pop_back();
+    if (i < size_ / 2) {
+      for (; i > 0; --i) (*this)[i] = std::move((*this)[i - 1]);
+      pop_front();
+    } else {
+      for (; i + 1 < size_; ++i) (*this)[i] = std::move((*this)[i + 1]);
+      pop_back();
+    }
   }
 
   /// Removes the first element equal to `v`; false when there is none.
