@@ -124,8 +124,11 @@ struct mailbox::stripe {
   flat_index<dedup_record, dedup_key_of> dedup;
   // Records trimmed from dedup_order, reused (with their strings' storage)
   // by the next ones: one comes and one goes per send in steady state.
-  std::vector<std::unique_ptr<dedup_record>> spare_records;
+  // Reserved up front, so that keeping one never allocates.
   static constexpr std::size_t max_spare_records = 64;
+  std::vector<std::unique_ptr<dedup_record>> spare_records;
+
+  stripe() { spare_records.reserve(max_spare_records); }
 
   // A new dedup record for `key`, made at `made`, indexed; null (nothing
   // done) when the key is indexed already.
@@ -162,12 +165,8 @@ struct mailbox::stripe {
 
   // Keeps a record taken off dedup_order for reuse, or frees it.
   void spare(std::unique_ptr<dedup_record> p) noexcept {
-    if (spare_records.size() < max_spare_records) {
-      try {
-        spare_records.push_back(std::move(p));
-      } catch (...) {
-      }
-    }
+    if (spare_records.size() < max_spare_records)
+      spare_records.push_back(std::move(p));
   }
   void drop_back_record() noexcept {
     spare(std::move(dedup_order.back()));
