@@ -38,11 +38,20 @@ class flat_index {
   /// What the index holds for `key`, or null. Changing it must keep its
   /// key and keep it not null.
   Ptr* find_slot(std::string_view key) noexcept {
-    return const_cast<Ptr*>(std::as_const(*this).find_slot(key));
+    return find_slot(key, hash(key));
   }
   const Ptr* find_slot(std::string_view key) const noexcept {
+    return find_slot(key, hash(key));
+  }
+
+  /// The same with `h`, the key's hash by `Hash`, computed by the caller
+  /// (who used its high bits to pick this index: the slots are placed by
+  /// its low bits). So with insert() and erase().
+  Ptr* find_slot(std::string_view key, std::uint64_t h) noexcept {
+    return const_cast<Ptr*>(std::as_const(*this).find_slot(key, h));
+  }
+  const Ptr* find_slot(std::string_view key, std::uint64_t h) const noexcept {
     if (size_ == 0) return nullptr;
-    const std::uint64_t h = hash(key);
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const slot& s = slots_[i];
       if (s.value == nullptr) return nullptr;
@@ -52,9 +61,12 @@ class flat_index {
 
   /// Indexes `v`; false (nothing done) when its key already is.
   bool insert(Ptr v) {
+    const std::uint64_t h = hash(KeyOf{}(*v));
+    return insert(std::move(v), h);
+  }
+  bool insert(Ptr v, std::uint64_t h) {
     if ((size_ + 1) * 4 > slots_.size() * 3) resize(grown());
     const std::string_view key = KeyOf{}(*v);
-    const std::uint64_t h = hash(key);
     std::size_t i = h & mask_;
     for (; slots_[i].value != nullptr; i = (i + 1) & mask_) {
       if (slots_[i].hash == h && KeyOf{}(*slots_[i].value) == key) return false;
@@ -66,9 +78,9 @@ class flat_index {
 
   /// Removes the object indexed under `key`; returns it, or null.
   /// May allocate: the array shrinks when it is mostly empty.
-  Ptr erase(std::string_view key) {
+  Ptr erase(std::string_view key) { return erase(key, hash(key)); }
+  Ptr erase(std::string_view key, std::uint64_t h) {
     if (size_ == 0) return nullptr;
-    const std::uint64_t h = hash(key);
     std::size_t i = h & mask_;
     for (;; i = (i + 1) & mask_) {
       const slot& s = slots_[i];
@@ -94,6 +106,10 @@ class flat_index {
     return out;
   }
 
+  static std::uint64_t hash(std::string_view key) noexcept {
+    return static_cast<std::uint64_t>(Hash{}(key));
+  }
+
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
   /// Slots allocated (for tests and memory accounting).
@@ -112,10 +128,6 @@ class flat_index {
     Ptr value = nullptr;  // null: empty
   };
   static constexpr std::size_t min_slots = 16;
-
-  static std::uint64_t hash(std::string_view key) {
-    return static_cast<std::uint64_t>(Hash{}(key));
-  }
 
   std::size_t grown() const noexcept {
     return slots_.empty() ? min_slots : slots_.size() * 2;

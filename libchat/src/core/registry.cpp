@@ -40,6 +40,18 @@ struct user_conns {
   std::size_t size() const noexcept { return 1 + (rest ? rest->size() : 0); }
 };
 
+using user_index =
+    detail::flat_index<connection, user_of, string_hash, user_conns>;
+using id_index =
+    detail::flat_index<connection, id_of, string_hash, connection_ptr>;
+
+// One hash per key: its bits from 32 up pick the shard, and its low bits
+// the slot in the shard's index. (Both from the low bits would put every
+// key of a shard on a 64th of its index's slots.)
+std::size_t shard_of(std::uint64_t h, std::size_t mask) noexcept {
+  return static_cast<std::size_t>(h >> 32) & mask;
+}
+
 std::size_t round_up_pow2(std::size_t n) {
   std::size_t p = 1;
   while (p < n) p <<= 1;
@@ -54,8 +66,8 @@ std::size_t round_up_pow2(std::size_t n) {
 struct registry::shard {
   mutable std::mutex mu;
   // Guarded by mu.
-  detail::flat_index<connection, user_of, string_hash, user_conns> users;
-  detail::flat_index<connection, id_of, string_hash, connection_ptr> ids;
+  user_index users;
+  id_index ids;
 };
 
 registry::registry(std::size_t shards)
@@ -69,33 +81,38 @@ registry::~registry() = default;
 // connection in one map and not the other. The two shards live in separate
 // arrays, so the mutexes are distinct; scoped_lock orders them.
 bool registry::add(std::shared_ptr<connection> c) {
-  shard& is = ids_[string_hash{}(c->id()) & mask_];
-  shard& us = users_[string_hash{}(c->user()) & mask_];
+  const std::uint64_t ih = id_index::hash(c->id());
+  const std::uint64_t uh = user_index::hash(c->user());
+  shard& is = ids_[shard_of(ih, mask_)];
+  shard& us = users_[shard_of(uh, mask_)];
   std::scoped_lock lock(is.mu, us.mu);
-  if (!is.ids.insert(c)) return false;
-  if (user_conns* u = us.users.find_slot(c->user())) {
+  if (!is.ids.insert(c, ih)) return false;
+  if (user_conns* u = us.users.find_slot(c->user(), uh)) {
     if (!u->rest) u->rest = std::make_unique<std::vector<connection_ptr>>();
     u->rest->push_back(std::move(c));
   } else {
-    us.users.insert(user_conns(std::move(c)));
+    us.users.insert(user_conns(std::move(c)), uh);
   }
   return true;
 }
 
 bool registry::remove(const connection& c) {
-  shard& is = ids_[string_hash{}(c.id()) & mask_];
-  shard& us = users_[string_hash{}(c.user()) & mask_];
+  const std::uint64_t ih = id_index::hash(c.id());
+  const std::uint64_t uh = user_index::hash(c.user());
+  shard& is = ids_[shard_of(ih, mask_)];
+  shard& us = users_[shard_of(uh, mask_)];
   // Let go of after the locks: the connection's last owners may be these.
   connection_ptr by_id;
   user_conns by_user;
   std::scoped_lock lock(is.mu, us.mu);
-  if (is.ids.find(c.id()) != &c) return false;
-  by_id = is.ids.erase(c.id());
-  user_conns* u = us.users.find_slot(c.user());
+  const connection_ptr* found = is.ids.find_slot(c.id(), ih);
+  if (found == nullptr || found->get() != &c) return false;
+  by_id = is.ids.erase(c.id(), ih);
+  user_conns* u = us.users.find_slot(c.user(), uh);
   if (u == nullptr) return true;
   if (u->first.get() == &c) {
     if (!u->rest) {
-      by_user = us.users.erase(c.user());
+      by_user = us.users.erase(c.user(), uh);
       return true;
     }
     by_user.first = std::move(u->first);
@@ -110,18 +127,20 @@ bool registry::remove(const connection& c) {
 }
 
 std::shared_ptr<connection> registry::find(std::string_view id) const {
-  const shard& s = ids_[string_hash{}(id)&mask_];
+  const std::uint64_t h = id_index::hash(id);
+  const shard& s = ids_[shard_of(h, mask_)];
   std::lock_guard lock(s.mu);
-  const connection_ptr* c = s.ids.find_slot(id);
+  const connection_ptr* c = s.ids.find_slot(id, h);
   return c ? *c : nullptr;
 }
 
 std::size_t registry::snapshot(std::string_view user,
                                std::vector<connection_ptr>& out) const {
   out.clear();
-  const shard& s = users_[string_hash{}(user)&mask_];
+  const std::uint64_t h = user_index::hash(user);
+  const shard& s = users_[shard_of(h, mask_)];
   std::lock_guard lock(s.mu);
-  if (const user_conns* u = s.users.find_slot(user)) {
+  if (const user_conns* u = s.users.find_slot(user, h)) {
     out.push_back(u->first);
     if (u->rest) out.insert(out.end(), u->rest->begin(), u->rest->end());
   }
@@ -129,9 +148,10 @@ std::size_t registry::snapshot(std::string_view user,
 }
 
 std::size_t registry::count(std::string_view user) const {
-  const shard& s = users_[string_hash{}(user)&mask_];
+  const std::uint64_t h = user_index::hash(user);
+  const shard& s = users_[shard_of(h, mask_)];
   std::lock_guard lock(s.mu);
-  const user_conns* u = s.users.find_slot(user);
+  const user_conns* u = s.users.find_slot(user, h);
   return u ? u->size() : 0;
 }
 
