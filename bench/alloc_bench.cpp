@@ -89,8 +89,14 @@ void BM_AllocsPerDecode(benchmark::State& state) {
 }
 BENCHMARK(BM_AllocsPerDecode)->Arg(0)->Arg(1);
 
-// The router alone: lookup, envelope, enqueue, the sender's answer.
+// The router alone: lookup, envelope, enqueue, the sender's answer; from
+// a short sender name and connection id (held inline by std::string), and
+// from long ones (on the heap, so a copy made on the way would allocate).
 void BM_AllocsPerRoute(benchmark::State& state) {
+  const bool long_names = state.range(0) != 0;
+  const std::string alice =
+      long_names ? "alice.liddell@wonderland.example" : "alice";
+  const std::string a1 = long_names ? "node-7-0123456789abcdefXYZ" : "a1";
   bench::population& p = bench::populated(1'000);
   bench::sink& bob = *p.sinks[500];
   chat::v1::Send send;
@@ -98,8 +104,10 @@ void BM_AllocsPerRoute(benchmark::State& state) {
   send.set_to(bob.user());
   const std::string body(64, 'x');
   send.set_text(body);
-  if (!p.router.route({"alice", "a1"}, send).has_sent() ||
-      bob.last()->message().text() != body) {
+  if (!p.router.route({alice, a1}, send).has_sent() ||
+      bob.last()->message().text() != body ||
+      bob.last()->message().from() != alice ||
+      bob.last()->message().from_connection() != a1) {
     state.SkipWithError("route did not deliver");
     return;
   }
@@ -107,14 +115,14 @@ void BM_AllocsPerRoute(benchmark::State& state) {
   for (auto _ : state) {
     send.set_text(body);  // the harness's copy, not counted
     const std::uint64_t before = count();
-    auto answer = p.router.route({"alice", "a1"}, send);
+    auto answer = p.router.route({alice, a1}, send);
     benchmark::DoNotOptimize(answer);
     chat::detail::recycle(answer);  // as the transports do once encoded
     allocs += count() - before;
   }
   report(state, allocs);
 }
-BENCHMARK(BM_AllocsPerRoute);
+BENCHMARK(BM_AllocsPerRoute)->ArgName("long_names")->Arg(0)->Arg(1);
 
 // Traffic through a mailbox whose bounded state is full, so that what is
 // counted is the steady state: one sender's dedup records at the most a

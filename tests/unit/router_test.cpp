@@ -3,6 +3,7 @@
 #include <chat/router.hpp>
 
 #include "core/answers.hpp"
+#include "core/clock.hpp"
 #include "support/fake_connection.hpp"
 
 #include <google/protobuf/util/time_util.h>
@@ -169,6 +170,32 @@ TEST(Router, StampsSentAtWithTheCurrentTime) {
   EXPECT_GE(sent_at, before - std::chrono::milliseconds(1));
   EXPECT_LE(sent_at, after + std::chrono::seconds(2));
   EXPECT_EQ(ts.nanos() % 1'000'000, 0) << "not millisecond precision";
+}
+
+// Inside a transport's read, every message is stamped with the time of the
+// read that brought it (the clock is read once per read); the scope ends
+// with the read, and scopes nest.
+TEST(Router, StampsSentAtWithTheTimeOfTheReadThatBroughtIt) {
+  chat_room room;
+  {
+    const detail::received_at read(1'700'000'000'123);
+    room.send(*room.alice, text_to("carol", "one"));
+    {
+      const detail::received_at inner(1'700'000'009'999);
+      room.send(*room.alice, text_to("carol", "two"));
+    }
+    room.send(*room.alice, text_to("carol", "three"));
+  }
+  room.send(*room.alice, text_to("carol", "after"));
+  ASSERT_EQ(room.carol->delivered_count(), 4u);
+  const auto at = [&](std::size_t i) {
+    return google::protobuf::util::TimeUtil::TimestampToMilliseconds(
+        room.carol->delivered()[i]->message().sent_at());
+  };
+  EXPECT_EQ(at(0), 1'700'000'000'123);
+  EXPECT_EQ(at(1), 1'700'000'009'999);
+  EXPECT_EQ(at(2), 1'700'000'000'123);
+  EXPECT_GE(at(3), detail::wall_ms() - 2'000);  // the clock again
 }
 
 // ---- delivery by connection id ----

@@ -96,14 +96,13 @@ class router {
   }
 
  private:
-  std::string next_message_id();
-  static void make_message(const sender& from, v1::Send& send,
-                           const std::string& message_id, const std::string& to,
-                           envelope& env);
-  // The message for `send`, built in its envelope; null when the
-  // embedder's policy hook refuses it.
-  envelope_ptr build(const sender& from, v1::Send& send,
-                     const std::string& message_id, const std::string& to);
+  // Makes `id` a new message id, in place (keeping its storage).
+  void next_message_id(std::string& id);
+  void make_message(const sender& from, v1::Send& send, std::string_view to,
+                    envelope& env);
+  // The message for `send`, with a new message id, built in its envelope;
+  // null when the embedder's policy hook refuses it.
+  envelope_ptr build(const sender& from, v1::Send& send, std::string_view to);
   v1::ServerFrame store_and_forward(const sender& from, v1::Send& send,
                                     const detail::reply_to* later);
   v1::ServerFrame forward(const sender& from, v1::Send& send,
@@ -115,7 +114,9 @@ class router {
   detail::delivery* box_;
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> delivered_{0};
-  std::atomic<std::uint64_t> deliveries_{0};
+  // Deliveries beyond the first of each message (to a user's other
+  // connections): one shared counter to bump per message, not two.
+  std::atomic<std::uint64_t> extra_deliveries_{0};
   std::atomic<bool> closed_{false};
 };
 

@@ -2,6 +2,7 @@
 // acks and receipts. See cluster.hpp.
 #include "bus/cluster.hpp"
 #include "bus/subject.hpp"
+#include "core/clock.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -20,12 +21,6 @@ std::uint64_t parse_seq(std::string_view id) {
   std::uint64_t seq = 0;
   const auto r = std::from_chars(id.data(), id.data() + id.size(), seq);
   return r.ec == std::errc() && r.ptr == id.data() + id.size() ? seq : 0;
-}
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -275,7 +270,7 @@ void cluster::settle(std::deque<held>& done, v1::Receipt::Status status) {
     r->set_id(h.client_id);
     r->set_status(status);
     r->set_by(m.to());
-    const std::int64_t now = now_ms();
+    const std::int64_t now = detail::wall_ms();
     r->mutable_at()->set_seconds(now / 1000);
     r->mutable_at()->set_nanos(static_cast<std::int32_t>(now % 1000) * 1000000);
     const std::string data = pack({}, f);

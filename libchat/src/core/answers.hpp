@@ -20,9 +20,11 @@ inline std::unique_ptr<v1::Sent>& spare_sent() noexcept {
   return spare;
 }
 
-/// {"sent": {id, messageId, status}}.
-inline v1::ServerFrame make_sent(const std::string& id,
-                                 const std::string& message_id, int status) {
+/// The `sent` of make_sent(), for a caller that frames it later, with
+/// framed().
+inline std::unique_ptr<v1::Sent> take_sent(const std::string& id,
+                                           const std::string& message_id,
+                                           int status) {
   std::unique_ptr<v1::Sent> s = std::move(spare_sent());
   if (s) {
     s->Clear();
@@ -32,9 +34,20 @@ inline v1::ServerFrame make_sent(const std::string& id,
   s->set_id(id);
   s->set_message_id(message_id);
   s->set_status(static_cast<v1::Sent::Status>(status));
+  return s;
+}
+
+/// {"sent": s}.
+inline v1::ServerFrame framed(std::unique_ptr<v1::Sent> s) {
   v1::ServerFrame f;
   f.set_allocated_sent(s.release());
   return f;
+}
+
+/// {"sent": {id, messageId, status}}.
+inline v1::ServerFrame make_sent(const std::string& id,
+                                 const std::string& message_id, int status) {
+  return framed(take_sent(id, message_id, status));
 }
 
 /// Gives `answer`'s `Sent`, if it has one, back to this thread's spare

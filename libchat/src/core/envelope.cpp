@@ -64,34 +64,38 @@ void trim(std::string& s, std::size_t keep) noexcept {
   }
 }
 
-// Empties a string field, keeping its storage; a field never set (the
-// shared default) is left alone.
-template <class M>
-void trim(M& m, const std::string& (M::*get)() const, std::string* (M::*mut)(),
-          std::size_t keep) noexcept {
-  if (!(m.*get)().empty()) trim(*(m.*mut)(), keep);
+// Empties a string field, keeping its storage. A field never set reads as
+// the shared empty default, and is left alone; one that reads non-empty is
+// the message's own string (the messages here are never on an arena), so
+// it is emptied through its getter, without protobuf's out-of-line
+// mutable_x().
+void trim_field(const std::string& field, std::size_t keep) noexcept {
+  if (!field.empty()) trim(const_cast<std::string&>(field), keep);
+}
+
+void zero(google::protobuf::Timestamp& t) noexcept {
+  t.set_seconds(0);
+  t.set_nanos(0);
 }
 
 void trim(v1::Message& m, std::size_t keep) noexcept {
-  using M = v1::Message;
-  trim(m, &M::message_id, &M::mutable_message_id, keep);
-  trim(m, &M::from, &M::mutable_from, keep);
-  trim(m, &M::to, &M::mutable_to, keep);
-  trim(m, &M::from_connection, &M::mutable_from_connection, keep);
-  trim(m, &M::id, &M::mutable_id, keep);
+  trim_field(m.message_id(), keep);
+  trim_field(m.from(), keep);
+  trim_field(m.to(), keep);
+  trim_field(m.from_connection(), keep);
+  trim_field(m.id(), keep);
   // The body's case stays (leaving it would free the string).
-  if (m.has_text()) trim(*m.mutable_text(), keep);
-  if (m.has_data()) trim(*m.mutable_data(), keep);
-  if (m.has_sent_at()) m.mutable_sent_at()->Clear();
+  if (m.has_text()) trim_field(m.text(), keep);
+  if (m.has_data()) trim_field(m.data(), keep);
+  if (m.has_sent_at()) zero(*m.mutable_sent_at());
   m.set_copy(false);
 }
 
 void trim(v1::Receipt& r, std::size_t keep) noexcept {
-  using R = v1::Receipt;
-  trim(r, &R::message_id, &R::mutable_message_id, keep);
-  trim(r, &R::id, &R::mutable_id, keep);
-  trim(r, &R::by, &R::mutable_by, keep);
-  if (r.has_at()) r.mutable_at()->Clear();
+  trim_field(r.message_id(), keep);
+  trim_field(r.id(), keep);
+  trim_field(r.by(), keep);
+  if (r.has_at()) zero(*r.mutable_at());
   r.set_status(v1::Receipt::STATUS_UNSPECIFIED);
 }
 

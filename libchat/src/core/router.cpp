@@ -3,12 +3,13 @@
 #include <chat/router.hpp>
 
 #include "core/answers.hpp"
+#include "core/clock.hpp"
 #include "core/reused.hpp"
 #include "store/delivery.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <chrono>
 #include <vector>
 
 namespace chat {
@@ -28,12 +29,21 @@ constexpr char id_digits[] =
 // Appends `v` in base 64 with `width` digits at least.
 void append_base64(std::string& out, std::uint64_t v, int width = 1) {
   char buf[11];
-  int n = 0;
+  char* p = buf + sizeof buf;
   do {
-    buf[n++] = id_digits[v & 63];
+    *--p = id_digits[v & 63];
     v >>= 6;
-  } while (v != 0 || n < width);
-  while (n > 0) out.push_back(buf[--n]);
+  } while (v != 0 || buf + sizeof buf - p < width);
+  out.append(p, static_cast<std::size_t>(buf + sizeof buf - p));
+}
+
+// Sets a string field, keeping its storage. (Protobuf's set_x(data, size)
+// builds a temporary std::string first, which allocates past 15 bytes.)
+// (clear() then append() copies; assign() goes through the general
+// _M_replace, which first checks whether `v` lies inside the string.)
+void assign(std::string* field, std::string_view v) {
+  field->clear();
+  field->append(v.data(), v.size());
 }
 
 void stamp_now(google::protobuf::Timestamp& ts, std::int64_t ms) {
@@ -41,21 +51,27 @@ void stamp_now(google::protobuf::Timestamp& ts, std::int64_t ms) {
   ts.set_nanos(static_cast<std::int32_t>(ms % 1000) * 1'000'000);
 }
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
-}
+}  // namespace
+
+namespace {
+
+// The characters of a user name: [A-Za-z0-9._@-].
+constexpr auto name_chars = [] {
+  std::array<bool, 256> ok{};
+  for (int c = 'a'; c <= 'z'; ++c) ok[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) ok[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) ok[static_cast<std::size_t>(c)] = true;
+  for (const char c : {'.', '_', '-', '@'})
+    ok[static_cast<unsigned char>(c)] = true;
+  return ok;
+}();
 
 }  // namespace
 
 bool valid_user_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                    c == '-' || c == '@';
-    if (!ok) return false;
+    if (!name_chars[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }
@@ -76,7 +92,7 @@ router::router(registry& reg, const hooks* h, detail::delivery* box,
   // Distinct for every router of the process, even two made within one
   // millisecond (a server restarted on the same store by a test).
   static std::atomic<std::int64_t> last{0};
-  std::int64_t stamp = now_ms();
+  std::int64_t stamp = detail::wall_ms();
   std::int64_t seen = last.load();
   do {
     stamp = std::max(stamp, seen + 1);
@@ -90,7 +106,8 @@ std::uint64_t router::delivered() const noexcept {
 }
 
 std::uint64_t router::deliveries() const noexcept {
-  return deliveries_.load(std::memory_order_relaxed) +
+  return delivered_.load(std::memory_order_relaxed) +
+         extra_deliveries_.load(std::memory_order_relaxed) +
          (box_ ? box_->deliveries() : 0);
 }
 
@@ -131,14 +148,13 @@ bool allowed(const hooks* h, const v1::Message& m) {
 
 }  // namespace
 
-std::string router::next_message_id() {
+void router::next_message_id(std::string& id) {
   // The router's start time, then a counter: at most 15 characters for the
   // first 2^48 messages, so the id is held inline by std::string (no
   // allocation wherever it is copied). The start time keeps a restarted
   // node's ids apart from those it stored before.
-  std::string id(id_prefix_);
+  assign(&id, id_prefix_);
   append_base64(id, seq_.fetch_add(1, std::memory_order_relaxed));
-  return id;
 }
 
 v1::ServerFrame router::route(const sender& from, v1::Send& send,
@@ -188,29 +204,32 @@ v1::ServerFrame router::route(const sender& from, v1::Send& send,
                       send.id());
   }
 
-  std::string message_id = next_message_id();
-  const envelope_ptr env =
-      build(from, send, message_id, targets.front()->user());
+  envelope_ptr env = build(from, send, targets.front()->user());
   if (!env) {
     return make_error(errc::rejected, "message refused by the server's policy",
                       send.id());
   }
-  for (const auto& c : targets) c->deliver(env);
+  // Answered first: once delivered, the envelope may be gone (to a
+  // connection that has closed).
+  auto sent = detail::take_sent(send.id(), env->message().message_id(),
+                                v1::Sent::DELIVERED);
+  // The last recipient takes the router's reference.
+  const std::size_t n = targets.size();
+  for (std::size_t i = 0; i + 1 < n; ++i) targets[i]->deliver(env);
+  targets[n - 1]->deliver(std::move(env));
   delivered_.fetch_add(1, std::memory_order_relaxed);
-  deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
-
-  return detail::make_sent(send.id(), message_id, v1::Sent::DELIVERED);
+  if (n > 1) extra_deliveries_.fetch_add(n - 1, std::memory_order_relaxed);
+  return detail::framed(std::move(sent));
 }
 
 void router::make_message(const sender& from, v1::Send& send,
-                          const std::string& message_id, const std::string& to,
-                          envelope& env) {
+                          std::string_view to, envelope& env) {
   // Every field is set (assigned, so each string keeps the storage the
   // recycled envelope brought).
   v1::Message& m = env.reuse_message();
-  m.set_message_id(message_id);
-  m.set_from(from.user.data(), from.user.size());
-  m.set_to(to);
+  next_message_id(*m.mutable_message_id());
+  assign(m.mutable_from(), from.user);
+  assign(m.mutable_to(), to);
   // The send's body storage comes back with an earlier message's, so the
   // connection decodes its next send without allocating.
   if (send.body_case() == v1::Send::kText) {
@@ -218,15 +237,14 @@ void router::make_message(const sender& from, v1::Send& send,
   } else {
     env.set_body(*send.mutable_data(), true);
   }
-  stamp_now(*m.mutable_sent_at(), now_ms());
-  m.set_from_connection(from.connection_id.data(), from.connection_id.size());
+  stamp_now(*m.mutable_sent_at(), detail::received_at::ms());
+  assign(m.mutable_from_connection(), from.connection_id);
 }
 
 envelope_ptr router::build(const sender& from, v1::Send& send,
-                           const std::string& message_id,
-                           const std::string& to) {
+                           std::string_view to) {
   auto env = envelope::make();
-  make_message(from, send, message_id, to, *env);
+  make_message(from, send, to, *env);
   if (!allowed(hooks_, env->message())) return nullptr;
   return env;
 }
@@ -239,7 +257,7 @@ v1::ServerFrame router::store_and_forward(const sender& from, v1::Send& send,
   if (auto prior = box_->resend(from.user, send.id(), to, deferred))
     return std::move(*prior);
   if (deferred) return {};
-  envelope_ptr env = build(from, send, next_message_id(), send.to());
+  envelope_ptr env = build(from, send, send.to());
   if (!env) {
     return make_error(errc::rejected, "message refused by the server's policy",
                       send.id());
@@ -252,7 +270,7 @@ v1::ServerFrame router::forward(const sender& from, v1::Send& send,
                                 const detail::reply_to* later) {
   detail::reply_to to =
       later ? *later : detail::reply_to{std::string(from.connection_id), {}};
-  envelope_ptr env = build(from, send, next_message_id(), {});
+  envelope_ptr env = build(from, send, {});
   if (!env) {
     return make_error(errc::rejected, "message refused by the server's policy",
                       send.id());

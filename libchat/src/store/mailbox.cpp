@@ -4,6 +4,7 @@
 #include <chat/router.hpp>
 
 #include "core/answers.hpp"
+#include "core/clock.hpp"
 #include "core/flat_index.hpp"
 #include "core/pool.hpp"
 #include "core/reused.hpp"
@@ -26,12 +27,6 @@ constexpr std::size_t max_dedup_per_stripe = 1 << 16;
 // 100 to 200 bytes in all, however the senders behave.
 constexpr std::size_t max_dedup_kept_per_stripe = 2 * max_dedup_per_stripe;
 constexpr std::size_t stripe_count = 64;
-
-std::int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A sender's dedup key for a lookup: built in a buffer reused by the
 // thread, valid until the thread's next call.
@@ -235,7 +230,7 @@ mailbox::mailbox(registry& reg, mailbox_limits limits, journal* j, clock_ms now)
     : reg_(reg),
       limits_(limits),
       journal_(j),
-      now_(now ? std::move(now) : clock_ms(system_now_ms)),
+      now_(now ? std::move(now) : clock_ms(detail::received_at::ms)),
       stripes_(new stripe[stripe_count]),
       mask_(stripe_count - 1) {}
 

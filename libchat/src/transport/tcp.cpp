@@ -5,6 +5,7 @@
 
 #include "auth/expiry.hpp"
 #include "core/answers.hpp"
+#include "core/clock.hpp"
 #include "core/rate_limiter.hpp"
 #include "transport/listener.hpp"
 #include "transport/outgoing.hpp"
@@ -136,6 +137,7 @@ class tcp_session final
     if (ec) return finish();
     last_read_ = clock::now();
     if (closing_) return do_read();  // draining until the peer closes
+    const detail::received_at at;    // every message of this read
     reader_.feed({rbuf_.data(), n});
     std::string_view bytes;
     for (;;) {

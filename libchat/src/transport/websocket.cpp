@@ -2,6 +2,7 @@
 // HTTP endpoints are in http_routes.cpp.
 #include "auth/origin.hpp"
 #include "core/answers.hpp"
+#include "core/clock.hpp"
 #include "core/rate_limiter.hpp"
 #include "transport/deadlines.hpp"
 #include "transport/handshake_burst.hpp"
@@ -276,6 +277,7 @@ class ws_session final
     if (ec || done_)
       return end(ec && ec != net::error::eof ? ec.message() : "");
     last_read_ = clock::now();
+    const detail::received_at at;  // every message of this read
     if (!discard_) consume(tls_buf_.data(), n);
     flush();
     if (!done_ && !peer_closed_) tls_read();
@@ -316,6 +318,7 @@ class ws_session final
       if (ec) return end(ec == net::error::eof ? "" : ec.message());
       last_read_ = clock::now();
       if (discard_) continue;
+      const detail::received_at at;  // every message of this read
       consume(buf.data(), n);
       if (done_ || peer_closed_) break;
       if (n < buf.size() && !discard_) break;  // drained
