@@ -1,12 +1,14 @@
 // Frame codec: protobuf binary and the proto3 JSON mapping.
 //
-// JSON first tries the fast path (json_decode.cpp, json_encode.cpp) for the
+// Protobuf first tries the fast path for sends (proto_fast.cpp); JSON
+// first tries the fast path (json_decode.cpp, json_encode.cpp) for the
 // hot frames. What it declines goes the generic way: Boost.JSON first, for
 // a precise syntax error and the frame type, then protobuf's own JSON
 // parser, so what we accept is exactly what the proto3 mapping defines.
 #include <chat/codec.hpp>
 
 #include "codec/json.hpp"
+#include "codec/proto_fast.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -68,8 +70,14 @@ std::optional<error> decode_generic(std::string_view bytes, Frame& out) {
   return std::nullopt;
 }
 
+bool decode_binary_fast(std::string_view bytes, v1::ClientFrame& out) {
+  return detail::decode_proto_fast(bytes, out);
+}
+bool decode_binary_fast(std::string_view, v1::ServerFrame&) { return false; }
+
 template <class Frame>
 std::optional<error> decode_binary(std::string_view bytes, Frame& out) {
+  if (decode_binary_fast(bytes, out)) return std::nullopt;
   if (!out.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return error{errc::malformed_frame, "not a protobuf frame"};
   }

@@ -2,6 +2,7 @@
 // "not an input this path understands": the generic parser then decides.
 #include "codec/json.hpp"
 #include "codec/json_reader.hpp"
+#include "codec/proto_fast.hpp"
 
 #include <cstdint>
 
@@ -40,16 +41,6 @@ class seen_set {
 bool is(std::string_view key, std::string_view json_name,
         std::string_view proto_name) noexcept {
   return key == json_name || key == proto_name;
-}
-
-// True when neither the frame nor its send holds unknown fields. The
-// reflection objects are looked up once: GetReflection() checks a once-flag
-// through thread-local storage on every call.
-bool no_unknown_fields(const v1::ClientFrame& f) {
-  static const auto* frame = v1::ClientFrame::GetReflection();
-  static const auto* send = v1::Send::GetReflection();
-  return frame->GetUnknownFields(f).empty() &&
-         send->GetUnknownFields(f.send()).empty();
 }
 
 bool bytes_field(json_reader& r, std::string& out) {
@@ -305,7 +296,7 @@ bool decode_json_fast(std::string_view in, v1::ClientFrame& out) {
   if (k == "send") {
     // Reuse the Send a previous decode left, unless it holds unknown fields
     // (from a protobuf decode), which only Clear() drops.
-    if (!out.has_send() || !no_unknown_fields(out)) out.Clear();
+    if (!reusable_send(out)) out.Clear();
     ok = send_fields(r, *out.mutable_send());
   } else {
     out.Clear();

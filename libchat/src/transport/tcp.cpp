@@ -166,7 +166,9 @@ class tcp_session final
   }
 
   void on_frame(std::string_view bytes) {
-    v1::ClientFrame frame;
+    // Decoded into the thread's frame, reused: a send's strings are the
+    // last one's (see codec/proto_fast.hpp).
+    thread_local v1::ClientFrame frame;
     if (const auto err = decode(bytes, wire_format::protobuf, frame)) {
       send_frame(make_error(err->code, err->message));
       if (!authed_) begin_close(close_code::policy_violation, "hello expected");
