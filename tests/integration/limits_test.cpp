@@ -271,6 +271,27 @@ TEST(Limits, SlowlorisIsClosedAtTheHandshakeDeadline) {
   expect_pair_chats(h);
 }
 
+// Connections that send nothing are closed at the handshake deadline (they
+// wait for their request without a read pending); one whose request comes
+// late, but in time, is upgraded; others keep chatting.
+TEST(Limits, SilentConnectionsAreClosedAtTheHandshakeDeadline) {
+  config c = test_config();
+  c.handshake_timeout = 1s;
+  harness h(c);
+  ASSERT_FALSE(h.start_error());
+  std::vector<std::unique_ptr<ws_raw>> silent;
+  for (int i = 0; i < 200; ++i)
+    silent.push_back(std::make_unique<ws_raw>(h.server().port()));
+  ws_raw late(h.server().port());
+  std::this_thread::sleep_for(400ms);
+  EXPECT_TRUE(late.upgrade("/ws?user=late")) << late.status();
+  expect_pair_chats(h, 5);
+  // Each read ends when the server closes (1006: no close frame), within
+  // the reader's 10 s timeout (0: still open).
+  for (auto& s : silent) EXPECT_EQ(s->close_code(), 1006u);
+  expect_pair_chats(h);
+}
+
 // ---- per-address caps ----
 
 // The answer to an upgrade on a fresh connection: its status line.

@@ -697,11 +697,16 @@ class http_session final
  public:
   // A null ticket: a per-address cap refuses this connection, and every
   // request on it is answered 429.
-  http_session(context& ctx, ip_limits::ticket t, tcp::socket&& s)
+  // `read_by`: when the first request must have been read (a
+  // request_wait's connection comes with the time it has left).
+  http_session(context& ctx, ip_limits::ticket t,
+               std::optional<deadline::clock::time_point> read_by,
+               tcp::socket&& s)
       : ctx_(ctx),
         ticket_(std::move(t)),
         ex_(s.get_executor()),
-        stream_(make_stream<Stream>(ctx, std::move(s))) {
+        stream_(make_stream<Stream>(ctx, std::move(s))),
+        read_by_(read_by) {
     handshake_burst::instance().started();
   }
   ~http_session() override {
@@ -743,7 +748,13 @@ class http_session final
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(64 * 1024);
-    beast::get_lowest_layer(stream_).expires_after(ctx_.cfg.handshake_timeout);
+    if (read_by_) {
+      beast::get_lowest_layer(stream_).expires_at(*read_by_);
+      read_by_.reset();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(
+          ctx_.cfg.handshake_timeout);
+    }
     http::async_read(
         stream_, buf_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -941,7 +952,82 @@ class http_session final
   Stream stream_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<deadline::clock::time_point> read_by_;
   bool upgraded_ = false;
+  bool stopping_ = false;
+};
+
+// A plaintext connection whose request has not come yet: it holds its
+// socket and its place under the per-address caps, and waits for the
+// socket to be readable before an http_session takes it. Until then it
+// has no read buffer, parser, pending read or stream timers (a few hundred
+// bytes in five allocations). When thousands connect at once, each
+// handshake's memory then lives from its request's arrival to its answer,
+// a few at a time, not all at once; what the allocator keeps of that peak
+// after the burst (with handshake_burst's release) was the larger part of
+// an idle connection's memory.
+class request_wait final : public session_base,
+                           public deadline,
+                           public std::enable_shared_from_this<request_wait> {
+ public:
+  request_wait(context& ctx, ip_limits::ticket t, tcp::socket&& s)
+      : ctx_(ctx), ticket_(std::move(t)), sock_(std::move(s)) {
+    handshake_burst::instance().started();
+  }
+  ~request_wait() override {
+    ctx_.sessions.remove(this);
+    handshake_burst::instance().finished(false);
+  }
+
+  void run() {
+    net::dispatch(sock_.get_executor(),
+                  [self = shared_from_this()] { self->wait(); });
+  }
+
+  void shutdown() override { terminate(); }
+  void terminate() override {
+    net::post(sock_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      self->close();
+    });
+  }
+
+ private:
+  void wait() {
+    if (stopping_) return;
+    timers().schedule(*this, clock::now() + ctx_.cfg.handshake_timeout,
+                      shared_from_this());
+    sock_.async_wait(
+        tcp::socket::wait_read,
+        net::bind_allocator(exact_allocator<void>(),
+                            [self = shared_from_this()](beast::error_code ec) {
+                              self->on_readable(ec);
+                            }));
+  }
+
+  void on_readable(beast::error_code ec) {
+    // Let go of when this call is over (`self` still holds this).
+    const auto owner = timers().cancel(*this);
+    if (ec || stopping_ || !sock_.is_open()) return;
+    start_session<http_session<beast::tcp_stream>>(
+        ctx_, std::move(sock_), std::move(ticket_), std::optional(due()));
+  }
+
+  // No request within the handshake deadline: closed, which ends the wait.
+  void on_deadline() override { close(); }
+
+  void close() {
+    beast::error_code ec;
+    sock_.close(ec);
+  }
+
+  deadlines& timers() {
+    return deadlines::of(loop_of(sock_.get_executor()).context());
+  }
+
+  context& ctx_;
+  ip_limits::ticket ticket_;
+  tcp::socket sock_;
   bool stopping_ = false;
 };
 
@@ -952,11 +1038,11 @@ std::unique_ptr<transport> make_websocket_transport(context& ctx) {
       ctx, "ws", ctx.cfg.listen,
       [&ctx](listener::socket s, ip_limits::ticket t) {
         if (ctx.tls) {
-          start_session<http_session<tls_stream>>(ctx, std::move(s),
-                                                  std::move(t));
+          start_session<http_session<tls_stream>>(
+              ctx, std::move(s), std::move(t),
+              std::optional<deadline::clock::time_point>());
         } else {
-          start_session<http_session<beast::tcp_stream>>(ctx, std::move(s),
-                                                         std::move(t));
+          start_session<request_wait>(ctx, std::move(s), std::move(t));
         }
       });
 }
