@@ -77,6 +77,18 @@ struct exact_allocator {
   }
 };
 
+// Calls `((*self).*On)(ec)` once `s` can be read, the wait allocated at
+// its own size (the handler holds only `self`).
+template <auto On, class Socket, class Self>
+void when_readable(Socket& s, Self self) {
+  s.async_wait(
+      tcp::socket::wait_read,
+      net::bind_allocator(exact_allocator<void>(),
+                          [self = std::move(self)](beast::error_code ec) {
+                            ((*self).*On)(ec);
+                          }));
+}
+
 // The event loop behind a session's executor (the shards are io_contexts).
 const net::io_context::executor_type& loop_of(const net::any_io_executor& ex) {
   const auto* io = ex.target<net::io_context::executor_type>();
@@ -301,12 +313,7 @@ class ws_session final
   bool carrying() const noexcept { return in_ && !in_->empty(); }
 
   void wait_read() {
-    sock_.async_wait(
-        tcp::socket::wait_read,
-        net::bind_allocator(exact_allocator<void>(),
-                            [self = shared_from_this()](beast::error_code ec) {
-                              self->on_readable(ec);
-                            }));
+    when_readable<&ws_session::on_readable>(sock_, shared_from_this());
   }
 
   void on_readable(beast::error_code ec) {
@@ -997,12 +1004,7 @@ class request_wait final : public session_base,
     if (stopping_) return;
     timers().schedule(*this, clock::now() + ctx_.cfg.handshake_timeout,
                       shared_from_this());
-    sock_.async_wait(
-        tcp::socket::wait_read,
-        net::bind_allocator(exact_allocator<void>(),
-                            [self = shared_from_this()](beast::error_code ec) {
-                              self->on_readable(ec);
-                            }));
+    when_readable<&request_wait::on_readable>(sock_, shared_from_this());
   }
 
   void on_readable(beast::error_code ec) {
