@@ -182,10 +182,16 @@ class proto_gen {
       put_len(out, 2, send());
       put_len(out, 2, send());  // merged by protobuf
     } else if (kind < 97) {
-      out = "\x12";  // a send whose length has a needless continuation byte
+      // A send whose length is padded with needless continuation bytes:
+      // 2 to 5 bytes protobuf reads, 6 or 10 it refuses.
+      static const int widths[] = {2, 3, 5, 6, 10};
+      out = "\x12";
       const std::string body = send();
-      out.push_back(static_cast<char>(0x80 | (body.size() & 0x7f)));
-      out.push_back(static_cast<char>(body.size() >> 7));
+      const int width = widths[pick(5)];
+      std::size_t n = body.size();
+      for (int i = 0; i + 1 < width; ++i, n >>= 7)
+        out.push_back(static_cast<char>(0x80 | (n & 0x7f)));
+      out.push_back(static_cast<char>(n & 0x7f));
       out += body;
     }  // else: empty
     if (pick(100) < 15) mutate(out);

@@ -8,12 +8,14 @@
 namespace chat::detail {
 namespace {
 
-// A varint of at most 10 bytes; false when it runs past `end`.
-bool varint(const char*& p, const char* end, std::uint64_t& v) noexcept {
+// A length of at most 4 varint bytes (below 2^28); false when it is
+// longer or runs past `end`. Protobuf reads up to 5 bytes and refuses
+// some 5-byte forms; declining every longer form leaves those to it.
+bool length(const char*& p, const char* end, std::uint32_t& v) noexcept {
   v = 0;
-  for (int shift = 0; shift < 70 && p != end; shift += 7) {
+  for (int shift = 0; shift < 28 && p != end; shift += 7) {
     const auto b = static_cast<unsigned char>(*p++);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    v |= static_cast<std::uint32_t>(b & 0x7f) << shift;
     if ((b & 0x80) == 0) return true;
   }
   return false;
@@ -21,8 +23,8 @@ bool varint(const char*& p, const char* end, std::uint64_t& v) noexcept {
 
 // The length-delimited value at p; false when it runs past `end`.
 bool value(const char*& p, const char* end, std::string_view& out) noexcept {
-  std::uint64_t n = 0;
-  if (!varint(p, end, n) || n > static_cast<std::uint64_t>(end - p))
+  std::uint32_t n = 0;
+  if (!length(p, end, n) || n > static_cast<std::uint64_t>(end - p))
     return false;
   out = {p, static_cast<std::size_t>(n)};
   p += n;

@@ -825,7 +825,7 @@ class http_session final
           refusal::bad_subprotocol, http::status::bad_request,
           "unsupported subprotocol: offer chat.v1.json or chat.v1.proto");
     }
-    if (stopping_)
+    if (stopping_ || !ctx_.accepting())
       return refuse(refusal::shutting_down, http::status::service_unavailable,
                     "shutting down");
     upgraded_ = true;
@@ -1011,6 +1011,9 @@ class request_wait final : public session_base,
     // Let go of when this call is over (`self` still holds this).
     const auto owner = timers().cancel(*this);
     if (ec || stopping_ || !sock_.is_open()) return;
+    // A stop that began since: the HTTP session would come after the
+    // stop's list of sessions to close.
+    if (!ctx_.accepting()) return close();
     start_session<http_session<beast::tcp_stream>>(
         ctx_, std::move(sock_), std::move(ticket_), std::optional(due()));
   }
