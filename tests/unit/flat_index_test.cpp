@@ -1,10 +1,13 @@
 // detail::flat_index against std::unordered_map over random inserts, finds
 // and erases, with a good hash and with hashes that collide on purpose (so
-// that runs wrap around the array and erase must shift them back).
+// that runs wrap around the array and erase must shift them back); and the
+// hash itself (detail::hash_bytes).
 #include "core/flat_index.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <memory>
 #include <random>
 #include <string>
@@ -98,6 +101,53 @@ TEST(FlatIndex, GrowsAndShrinksBackWhenEmptied) {
   EXPECT_TRUE(index.empty());
   EXPECT_LE(index.capacity(), 32u);
   EXPECT_LT(index.capacity(), full);
+}
+
+// The registry and the mailbox pick a shard from a hash's bits 32 and up
+// and a slot from its low bits, so both must be uniform, and the low bits
+// uniform among the keys of one shard; keys like the server's (user names,
+// dedup keys, ids) must not collide; one flipped input bit flips half the
+// output bits.
+TEST(StringHash, SpreadsKeysOverShardsAndSlotsAndAvalanches) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100'000; ++i) {
+    keys.push_back("u" + std::to_string(i));
+    keys.push_back("alice" + std::to_string(i) + "@example.com");
+    keys.push_back(std::string("a1\0c-", 5) + std::to_string(i));
+  }
+  std::vector<std::uint64_t> hashes;
+  std::vector<long> shard(64), slot(64), slot_in_shard0(64);
+  for (const auto& k : keys) {
+    const std::uint64_t h = hash_bytes(k);
+    hashes.push_back(h);
+    ++shard[(h >> 32) & 63];
+    ++slot[h & 63];
+    if (((h >> 32) & 63) == 0) ++slot_in_shard0[h & 63];
+  }
+  std::sort(hashes.begin(), hashes.end());
+  EXPECT_EQ(std::adjacent_find(hashes.begin(), hashes.end()), hashes.end());
+  const auto within = [](const std::vector<long>& counts, double mean,
+                         double tolerance) {
+    const auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
+    return *lo > mean * (1 - tolerance) && *hi < mean * (1 + tolerance);
+  };
+  const double mean = static_cast<double>(keys.size()) / 64;
+  EXPECT_TRUE(within(shard, mean, 0.1));
+  EXPECT_TRUE(within(slot, mean, 0.1));
+  EXPECT_TRUE(within(slot_in_shard0, mean / 64, 0.35));
+
+  std::mt19937_64 rng(7);
+  double flipped = 0;
+  constexpr int trials = 20'000;
+  for (int t = 0; t < trials; ++t) {
+    std::string k(1 + rng() % 64, '\0');
+    for (char& c : k) c = static_cast<char>(rng());
+    const std::uint64_t h = hash_bytes(k);
+    const std::size_t bit = rng() % (k.size() * 8);
+    k[bit / 8] = static_cast<char>(k[bit / 8] ^ (1 << (bit % 8)));
+    flipped += std::popcount(h ^ hash_bytes(k));
+  }
+  EXPECT_NEAR(flipped / trials, 32.0, 1.0);
 }
 
 }  // namespace

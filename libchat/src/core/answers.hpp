@@ -31,8 +31,10 @@ inline std::unique_ptr<v1::Sent> take_sent(const std::string& id,
   } else {
     s = std::make_unique<v1::Sent>();
   }
-  s->set_id(id);
-  s->set_message_id(message_id);
+  // Assigned into the strings' own storage: set_x() goes through
+  // protobuf's out-of-line ArenaStringPtr::Set and the general assign.
+  *s->mutable_id() = id;
+  *s->mutable_message_id() = message_id;
   s->set_status(static_cast<v1::Sent::Status>(status));
   return s;
 }

@@ -153,7 +153,7 @@ void router::next_message_id(std::string& id) {
   // first 2^48 messages, so the id is held inline by std::string (no
   // allocation wherever it is copied). The start time keeps a restarted
   // node's ids apart from those it stored before.
-  assign(&id, id_prefix_);
+  id = id_prefix_;  // keeps id's storage
   append_base64(id, seq_.fetch_add(1, std::memory_order_relaxed));
 }
 
