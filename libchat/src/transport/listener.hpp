@@ -46,7 +46,8 @@ class listener : public std::enable_shared_from_this<listener> {
 };
 
 /// "address:port" of a socket's peer; empty once it is gone.
-inline std::string peer_address(const listener::socket::lowest_layer_type& s) {
+template <class Socket>
+std::string peer_address(const Socket& s) {
   boost::system::error_code ec;
   const auto ep = s.remote_endpoint(ec);
   return ec ? std::string()

@@ -146,14 +146,13 @@ class ws_session final
   // An empty `auth.user`: the client authenticates with a hello in its
   // first frame.
   void run(std::string response, std::string_view early, auth_result auth,
-           std::string remote) {
+           std::string_view remote) {
     beast::error_code ec;
     if constexpr (tls) {
       beast::get_lowest_layer(sock_).expires_never();
     } else {
       sock_.non_blocking(true, ec);
     }
-    remote_ = std::move(remote);
     out_ = std::move(response);
     if (!early.empty()) carry().assign(early);
     started_ = last_read_ = clock::now();
@@ -161,7 +160,7 @@ class ws_session final
       deadline_ = started_ + ctx_.cfg.handshake_timeout;
       token_deadline_ = false;
     } else {
-      admit(std::move(auth));
+      admit(std::move(auth), remote);
     }
     arm_timer();
     if (carrying()) parse(in_->data(), in_->size(), true);
@@ -209,9 +208,9 @@ class ws_session final
   static constexpr int reads_per_turn = 4;
 
   // Registers the connection and says welcome.
-  void admit(auth_result auth) {
+  void admit(auth_result auth, std::string_view remote) {
     ctx_.attach(shared_from_this(), std::move(auth.user), transport_kind::ws,
-                remote_);
+                remote);
     set_expiry(auth.expires_at);
     v1::ServerFrame welcome;
     welcome.mutable_welcome()->set_connection_id(id());
@@ -243,13 +242,15 @@ class ws_session final
   // The first frame of a connection upgraded without a token: a hello the
   // authenticate hook accepts, or an error and 1008.
   void on_hello(const v1::ClientFrame* frame) {
+    // Asked of the socket, not kept: a connection needs it only here.
+    const std::string remote = peer_address(raw());
     auth_result r = auth_result::refuse(401, "the first frame must be a hello");
     if (frame && frame->frame_case() == v1::ClientFrame::kHello) {
       const v1::Hello& h = frame->hello();
-      r = ctx_.authenticate({"ws", remote_, {}, h.user(), h.token(), {}});
+      r = ctx_.authenticate({"ws", remote, {}, h.user(), h.token(), {}});
     }
-    if (!r.user.empty()) return admit(std::move(r));  // deadline_ is reset
-    ctx_.refused(transport_kind::ws, remote_, refusal_for(r.status), r.status,
+    if (!r.user.empty()) return admit(std::move(r), remote);  // deadline reset
+    ctx_.refused(transport_kind::ws, remote, refusal_for(r.status), r.status,
                  r.reason);
     put(encode(make_error(errc::unauthenticated, r.reason), fmt_));
     discard_ = true;  // frames after it are dropped while closing
@@ -665,7 +666,6 @@ class ws_session final
   Stream sock_;
   ws::reader reader_;
   std::unique_ptr<rate_limiter> limiter_;  // null: no rate limit
-  std::string remote_;
   // An incomplete frame, carried to the next read: one pointer until a
   // connection first needs it.
   std::unique_ptr<std::string> in_;
@@ -682,7 +682,7 @@ class ws_session final
   clock::time_point close_deadline_{};
   wire_format fmt_;  // read from any thread: not a bit beside the flags
   // Bits, so that the session with its control block fits tcmalloc's
-  // 384-byte size class. Set and read on the session's thread only.
+  // 352-byte size class (336 bytes and 16). Set and read on the session's thread only.
   // deadline_ is the token's expiry; else the deadline for a hello.
   bool token_deadline_ : 1 = false;
   bool live_ : 1 = false;
