@@ -682,8 +682,9 @@ class ws_session final
   clock::time_point close_deadline_{};
   wire_format fmt_;  // read from any thread: not a bit beside the flags
   // Bits, so that the session with its control block fits tcmalloc's
-  // 352-byte size class (336 bytes and 16). Set and read on the session's thread only.
-  // deadline_ is the token's expiry; else the deadline for a hello.
+  // 352-byte size class (336 bytes and 16). Set and read on the session's
+  // thread only. deadline_ is the token's expiry; else the deadline for a
+  // hello.
   bool token_deadline_ : 1 = false;
   bool live_ : 1 = false;
   bool writing_ : 1 = false;
