@@ -127,6 +127,8 @@ TEST(Lifecycle, HooksSeeConnectAndDisconnectAndMayThrow) {
 
   a->close();
   ASSERT_TRUE(h.wait_connections("alice", 0));
+  // The hook runs just after the registry lets go of the connection.
+  EXPECT_TRUE(harness::eventually([&] { return disconnects.load() >= 1; }));
   EXPECT_EQ(disconnects.load(), 1);
 }
 

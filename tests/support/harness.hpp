@@ -86,9 +86,15 @@ class harness {
   /// Waits until `user` has `n` live connections on the server.
   bool wait_connections(const std::string& user, std::size_t n,
                         std::chrono::milliseconds timeout = 5s) {
+    return eventually([&] { return server_.connections(user) == n; }, timeout);
+  }
+
+  /// Polls `done` until it holds or `timeout` passes; its last answer.
+  template <class Pred>
+  static bool eventually(Pred done, std::chrono::milliseconds timeout = 5s) {
     const auto end = std::chrono::steady_clock::now() + timeout;
-    while (server_.connections(user) != n) {
-      if (std::chrono::steady_clock::now() > end) return false;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > end) return done();
       std::this_thread::sleep_for(5ms);
     }
     return true;
