@@ -35,6 +35,23 @@ constexpr unsigned char len_tag(unsigned field) noexcept {
   return static_cast<unsigned char>(field << 3 | 2);
 }
 
+// Send's fields by number, all length-delimited: where each goes, its bit
+// in the seen-set (a oneof's members share their first member's bit), and
+// whether it is a proto3 string, which must be valid UTF-8.
+struct send_field {
+  std::string* (v1::Send::*mut)();
+  unsigned bit;
+  bool utf8;
+};
+constexpr send_field send_fields[] = {
+    {nullptr, 0, false},
+    {&v1::Send::mutable_id, 1, true},
+    {&v1::Send::mutable_to, 2, true},
+    {&v1::Send::mutable_to_connection, 2, true},
+    {&v1::Send::mutable_text, 4, true},
+    {&v1::Send::mutable_data, 4, false},
+};
+
 }  // namespace
 
 bool reusable_send(const v1::ClientFrame& f) {
@@ -56,44 +73,18 @@ bool decode_proto_fast(std::string_view in, v1::ClientFrame& out) {
 
   if (!reusable_send(out)) out.Clear();
   v1::Send& s = *out.mutable_send();
-  // Bit k: field k seen; the oneofs by their first field (2 target, 4 body).
-  unsigned seen = 0;
+  unsigned seen = 0;  // bits of send_fields
   for (p = body.data(); p != body.data() + body.size();) {
     const auto tag = static_cast<unsigned char>(*p++);
-    std::string* field = nullptr;
-    unsigned bit = 0;  // the oneofs by their first field's bit
-    bool utf8 = true;  // a proto3 string, which must be valid UTF-8
-    switch (tag) {
-      case len_tag(1):
-        field = s.mutable_id();
-        bit = 1;
-        break;
-      case len_tag(2):
-        field = s.mutable_to();
-        bit = 2;
-        break;
-      case len_tag(3):
-        field = s.mutable_to_connection();
-        bit = 2;
-        break;
-      case len_tag(4):
-        field = s.mutable_text();
-        bit = 4;
-        break;
-      case len_tag(5):
-        field = s.mutable_data();
-        bit = 4;
-        utf8 = false;
-        break;
-      default:
-        return false;
-    }
+    const unsigned number = tag >> 3;
+    if (number == 0 || number > 5 || tag != len_tag(number)) return false;
+    const send_field& f = send_fields[number];
     std::string_view v;
-    if (!value(p, body.data() + body.size(), v) || (seen & (1u << bit)) ||
-        (utf8 && !valid_utf8(v)))
+    if (!value(p, body.data() + body.size(), v) || (seen & (1u << f.bit)) ||
+        (f.utf8 && !valid_utf8(v)))
       return false;
-    seen |= 1u << bit;
-    field->assign(v.data(), v.size());
+    seen |= 1u << f.bit;
+    (s.*f.mut)()->assign(v.data(), v.size());
   }
   if ((seen & (1u << 1)) == 0) s.clear_id();
   if ((seen & (1u << 2)) == 0) s.clear_target();

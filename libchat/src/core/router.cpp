@@ -37,10 +37,10 @@ void append_base64(std::string& out, std::uint64_t v, int width = 1) {
   out.append(p, static_cast<std::size_t>(buf + sizeof buf - p));
 }
 
-// Sets a string field, keeping its storage. (Protobuf's set_x(data, size)
-// builds a temporary std::string first, which allocates past 15 bytes.)
-// (clear() then append() copies; assign() goes through the general
-// _M_replace, which first checks whether `v` lies inside the string.)
+// Sets a string field, keeping its storage. Protobuf's set_x(data, size)
+// builds a temporary std::string first, which allocates past 15 bytes;
+// clear() then append() copies where assign() would take the general
+// path that first checks whether `v` lies inside the string.
 void assign(std::string* field, std::string_view v) {
   field->clear();
   field->append(v.data(), v.size());
@@ -50,10 +50,6 @@ void stamp_now(google::protobuf::Timestamp& ts, std::int64_t ms) {
   ts.set_seconds(ms / 1000);
   ts.set_nanos(static_cast<std::int32_t>(ms % 1000) * 1'000'000);
 }
-
-}  // namespace
-
-namespace {
 
 // The characters of a user name: [A-Za-z0-9._@-].
 constexpr auto name_chars = [] {
